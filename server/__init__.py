@@ -1,0 +1,3 @@
+"""ClassConnect server."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,105 @@
+"""`classconnect serve | migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from aiohttp import web
+
+from server.settings import Settings, SettingsError
+
+log = logging.getLogger("classconnect")
+
+
+def _serve(settings: Settings) -> int:
+    from server.app import create_app
+
+    settings.resolve_jwt_secret()  # fail fast (production without a secret) before binding
+    app = create_app(settings)
+
+    async def announce(app: web.Application) -> None:  # runs after every cleanup context
+        log.info(
+            "ClassConnect %s serving on http://%s:%s (%s); data under %s",
+            _version(),
+            settings.host,
+            settings.port,
+            settings.environment.value,
+            settings.data_dir.resolve(),
+        )
+
+    app.on_startup.append(announce)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=None,  # request_log_middleware writes the one line per request
+        shutdown_timeout=settings.shutdown_timeout_seconds,
+        print=None,
+        handler_cancellation=True,
+    )
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    import asyncpg
+
+    from server import embedded
+    from server.stores.migrations import apply_migrations
+
+    server = None
+    dsn = settings.database_url
+    if dsn is None:
+        server, dsn = embedded.start_postgres(settings.data_dir)
+        log.info("embedded Postgres started under %s", settings.data_dir.resolve())
+
+    async def run() -> list[str]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await apply_migrations(conn)
+        finally:
+            await conn.close()
+
+    try:
+        applied = asyncio.run(run())
+    finally:
+        if server is not None:
+            embedded.stop_postgres(server)
+    print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    return 0
+
+
+def _version() -> str:
+    from server import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="classconnect", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="serve REST and Socket.IO (embedded stores when no URLs)")
+    sub.add_parser("migrate", help="apply pending Postgres migrations and exit")
+    args = parser.parse_args(argv)
+
+    from server.logs import configure_logging
+
+    try:
+        settings = Settings()
+    except Exception as exc:  # pydantic's message names the bad variable
+        print(f"classconnect: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        if args.command == "serve":
+            return _serve(settings)
+        return _migrate(settings)
+    except SettingsError as exc:
+        print(f"classconnect: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

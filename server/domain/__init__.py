@@ -1,0 +1,1 @@
+"""Pure rules and models. Nothing here imports aiohttp, asyncpg, pymongo or socketio."""

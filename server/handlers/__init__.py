@@ -1,0 +1,1 @@
+"""Thin HTTP views: parse, call one use case, shape the reply."""

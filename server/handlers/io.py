@@ -1,0 +1,85 @@
+"""Parsing requests into pydantic models and shaping replies, the same way for every handler."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from server.handlers.errors import ApiError
+from server.keys import SETTINGS
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validation_details(exc: ValidationError, where: str) -> list[dict[str, Any]]:
+    """Field paths like `body.location.lat`, with pydantic's message and error type."""
+    details = []
+    for err in exc.errors(include_url=False, include_context=False, include_input=False):
+        loc = ".".join(str(part) for part in (where, *err["loc"]))
+        details.append({"field": loc, "message": err["msg"], "type": err["type"]})
+    return details
+
+
+def validation_error(exc: ValidationError, where: str) -> ApiError:
+    return ApiError(
+        422, "validation_failed", "The request is not valid.", validation_details(exc, where)
+    )
+
+
+def too_large(cap: int) -> ApiError:
+    return ApiError(
+        413, "payload_too_large", f"The body is larger than {cap} bytes.", [{"max_bytes": cap}]
+    )
+
+
+async def read_json(request: web.Request, model: type[M]) -> M:
+    if request.content_type != "application/json":
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Send the body as application/json.",
+            [{"content_type": request.content_type}],
+        )
+    cap = request.app[SETTINGS].max_body_bytes
+    if request.content_length is not None and request.content_length > cap:
+        raise too_large(cap)
+    raw = await request.read()  # aiohttp itself stops at client_max_size (the upload cap)
+    if len(raw) > cap:
+        raise too_large(cap)
+    try:
+        data = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "malformed_json", f"The body is not valid JSON: {exc}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, "body") from None
+
+
+def read_query(request: web.Request, model: type[M]) -> M:
+    params: dict[str, Any] = {}
+    for key in request.query:
+        values = request.query.getall(key)
+        params[key] = values if len(values) > 1 else values[0]
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise validation_error(exc, "query") from None
+
+
+def path_uuid(request: web.Request, name: str, *, not_found_code: str = "not_found") -> uuid.UUID:
+    """A malformed id cannot name anything, so it is a 404 like an unknown one."""
+    try:
+        return uuid.UUID(request.match_info[name])
+    except ValueError:
+        raise ApiError(404, not_found_code, "No such resource.") from None
+
+
+def json_response(model: BaseModel, status: int = 200, **kw: Any) -> web.Response:
+    return web.Response(
+        status=status, body=model.model_dump_json(), content_type="application/json", **kw
+    )

@@ -1,0 +1,16 @@
+"""Every route of the app, from each handler module's table (the `setup_routes` of polls)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.handlers import health, openapi
+from server.handlers.routing import Endpoint, RouteTable, add_tables
+from server.keys import READINESS_CHECKS
+
+TABLES: list[RouteTable] = [health.routes, openapi.routes]
+
+
+def setup_routes(app: web.Application) -> list[Endpoint]:
+    app[READINESS_CHECKS].update(postgres=health.postgres_ready, mongo=health.mongo_ready)
+    return add_tables(app, TABLES)

@@ -1,0 +1,103 @@
+"""Route declarations that also describe themselves.
+
+Each handler module owns a `RouteTable`; its decorators register the aiohttp route *and* the
+pydantic models of its body, query and responses, so the OpenAPI document is generated from
+exactly the routes that exist (see `server.handlers.openapi`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from pydantic import BaseModel
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    auth: bool = True
+    # Non-JSON request bodies (uploads): content type -> description.
+    raw_body: dict[str, str] | None = None
+    # Non-JSON successful responses (files, CSV): content types.
+    raw_response: tuple[str, ...] = ()
+    errors: tuple[int, ...] = ()
+
+
+@dataclass
+class RouteTable:
+    tag: str
+    prefix: str = ""
+    endpoints: list[Endpoint] = field(default_factory=list)
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        auth: bool = True,
+        raw_body: dict[str, str] | None = None,
+        raw_response: tuple[str, ...] = (),
+        errors: tuple[int, ...] = (),
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.endpoints.append(
+                Endpoint(
+                    method=method.upper(),
+                    path=self.prefix + path,
+                    handler=handler,
+                    summary=summary,
+                    tag=self.tag,
+                    body=body,
+                    query=query,
+                    response=response,
+                    status=status,
+                    auth=auth,
+                    raw_body=raw_body,
+                    raw_response=raw_response,
+                    errors=errors,
+                )
+            )
+            return handler
+
+        return register
+
+    def get(self, path: str, **kw: object) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kw)  # type: ignore[arg-type]
+
+    def post(self, path: str, **kw: object) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kw)  # type: ignore[arg-type]
+
+    def put(self, path: str, **kw: object) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **kw)  # type: ignore[arg-type]
+
+    def patch(self, path: str, **kw: object) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **kw)  # type: ignore[arg-type]
+
+    def delete(self, path: str, **kw: object) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **kw)  # type: ignore[arg-type]
+
+
+def add_tables(app: web.Application, tables: list[RouteTable]) -> list[Endpoint]:
+    endpoints: list[Endpoint] = []
+    for table in tables:
+        for ep in table.endpoints:
+            app.router.add_route(ep.method, ep.path, ep.handler)
+            endpoints.append(ep)
+    return endpoints

@@ -1,0 +1,130 @@
+"""Every setting ClassConnect reads, from the environment and an optional `.env` file.
+
+`config/example.env` documents each one with its default; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class LogLevel(StrEnum):
+    error = "error"
+    warn = "warn"
+    info = "info"
+    debug = "debug"
+
+
+class SettingsError(RuntimeError):
+    """The configuration cannot be used as given (raised at start-up, never later)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=False)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    environment: Environment = Environment.development
+    log_level: LogLevel = LogLevel.info
+    data_dir: Path = Path("var")
+
+    # Stores. None means "start an embedded server under data_dir".
+    database_url: str | None = None
+    mongodb_url: str | None = None
+    mongodb_database: str = "classconnect"
+    redis_url: str | None = None
+    db_pool_min: int = Field(2, ge=1)
+    db_pool_max: int = Field(20, ge=1)
+    embedded_mongo_port: int = Field(0, ge=0, le=65535)
+
+    # HTTP
+    max_body_bytes: int = Field(1 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(25 * 1024 * 1024, ge=1024)
+    shutdown_timeout_seconds: float = Field(30.0, gt=0)
+
+    # Auth
+    jwt_secret: SecretStr | None = None
+    access_token_minutes: int = Field(15, ge=1)
+    refresh_token_days: int = Field(30, ge=1)
+    google_client_ids: list[str] = Field(default_factory=list)
+    google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+
+    # Providers. Empty means "use the local stand-in".
+    brevo_api_key: SecretStr | None = None
+    brevo_base_url: str = "https://api.brevo.com/v3"
+    email_sender_address: str = "no-reply@classconnect.app"
+    email_sender_name: str = "ClassConnect"
+    fcm_project_id: str | None = None
+    fcm_service_account_file: Path | None = None
+    fcm_base_url: str | None = None
+    supabase_url: str | None = None
+    supabase_key: SecretStr | None = None
+    public_base_url: str = "http://127.0.0.1:8080"
+
+    # Datadog
+    dd_agent_host: str | None = None
+    dd_dogstatsd_port: int = Field(8125, ge=1, le=65535)
+    dd_service: str = "classconnect"
+    dd_env: str | None = None
+
+    @field_validator(
+        "database_url",
+        "mongodb_url",
+        "redis_url",
+        "jwt_secret",
+        "brevo_api_key",
+        "fcm_project_id",
+        "fcm_service_account_file",
+        "fcm_base_url",
+        "supabase_url",
+        "supabase_key",
+        "dd_agent_host",
+        "dd_env",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `DATABASE_URL=` in a shell or .env means "not configured", not "the empty URL".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.db_pool_min > self.db_pool_max:
+            raise ValueError("db_pool_min must not exceed db_pool_max")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    def resolve_jwt_secret(self) -> str:
+        """The signing secret; in development one is generated once and kept in data_dir."""
+        if self.jwt_secret is not None and self.jwt_secret.get_secret_value():
+            return self.jwt_secret.get_secret_value()
+        if self.is_production:
+            raise SettingsError("JWT_SECRET must be set when ENVIRONMENT=production")
+        path = self.data_dir / "jwt_secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # Write to a temporary name first so two processes starting together never read
+            # a half-written secret; the rename is atomic and the first one wins.
+            tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+            tmp.write_text(secrets.token_urlsafe(48))
+            tmp.chmod(0o600)
+            try:
+                path.hardlink_to(tmp)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return path.read_text().strip()

@@ -1,0 +1,37 @@
+"""Mongo indexes, created idempotently at start-up (create_index is a no-op when it exists)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    collection: str
+    keys: list[tuple[str, int]]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+EVENT_LOG_RETENTION_SECONDS = 7 * 24 * 3600
+
+INDEXES: list[IndexSpec] = [
+    # Event log (docs/event-spine.md): one envelope per event, ordered per stream.
+    IndexSpec("event_log", [("stream", 1), ("seq", 1)], {"unique": True, "name": "stream_seq"}),
+    # An event bound for several streams has one envelope per stream, each appended once.
+    IndexSpec(
+        "event_log", [("event_id", 1), ("stream", 1)], {"unique": True, "name": "event_stream"}
+    ),
+    IndexSpec(
+        "event_log",
+        [("at", 1)],
+        {"expireAfterSeconds": EVENT_LOG_RETENTION_SECONDS, "name": "retention"},
+    ),
+]
+
+
+async def ensure_indexes(db: AsyncDatabase) -> None:
+    for spec in INDEXES:
+        await db[spec.collection].create_index(spec.keys, **spec.options)
