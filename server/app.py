@@ -26,6 +26,7 @@ from server.keys import (
     CLOCK,
     DATABASE_DSN,
     ENDPOINTS,
+    JWT_SECRET,
     MONGO_CLIENT,
     MONGO_DB,
     MONGODB_URI,
@@ -113,6 +114,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
+    app[JWT_SECRET] = settings.resolve_jwt_secret()
     app[READINESS_CHECKS] = {}
     app.cleanup_ctx.extend(
         [postgres_server_ctx, mongo_server_ctx, pg_pool_ctx, mongo_client_ctx, scheduler_ctx]

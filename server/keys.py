@@ -17,6 +17,7 @@ from server.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
+JWT_SECRET = web.AppKey("jwt_secret", str)
 ENDPOINTS = web.AppKey("endpoints", list[Endpoint])
 OPENAPI_DOC = web.AppKey("openapi_doc", dict[str, Any])
 # Named checks /readyz runs; a subsystem that can fail on its own (e.g. Redis) adds one.

@@ -1,0 +1,38 @@
+"""The caller of a request, from its `Authorization: Bearer <token>` header."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.domain.errors import Unauthenticated
+from server.keys import CLOCK, JWT_SECRET, PG_POOL
+from server.services.identity import Principal, authenticate
+
+PRINCIPAL = web.RequestKey("principal", Principal)
+
+
+def bearer_token(request: web.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def require_user(request: web.Request) -> Principal:
+    """The authenticated caller; raises 401 (`unauthenticated`, `token_*`) otherwise."""
+    if (cached := request.get(PRINCIPAL)) is not None:
+        return cached
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthenticated("Send an access token: Authorization: Bearer <token>.")
+    app = request.app
+    principal = await authenticate(
+        pool=app[PG_POOL], secret=app[JWT_SECRET], clock=app[CLOCK], token=token
+    )
+    request[PRINCIPAL] = principal
+    return principal
+
+
+async def optional_user(request: web.Request) -> Principal | None:
+    """The caller when a token is sent (and valid); None for anonymous requests."""
+    if bearer_token(request) is None:
+        return None
+    return await require_user(request)

@@ -1,0 +1,33 @@
+"""The transactional outbox. `append` runs inside the use case's transaction; the relay claims
+unrelayed rows with FOR UPDATE SKIP LOCKED so several processes can relay safely."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import asyncpg
+
+from server.domain.events import DomainEvent
+
+
+async def append(conn: asyncpg.Connection, events: Iterable[DomainEvent]) -> None:
+    rows = [
+        (e.id, e.type, list(e.streams), json.dumps(e.data, default=str), e.occurred_at)
+        for e in events
+    ]
+    if rows:
+        await conn.executemany(
+            "INSERT INTO outbox (id, type, streams, data, occurred_at) "
+            "VALUES ($1, $2, $3, $4::jsonb, $5)",
+            rows,
+        )
+
+
+async def recorded(conn: asyncpg.Connection, *, type: str | None = None) -> list[asyncpg.Record]:
+    """Events in the order they were recorded (tests and the relay's diagnostics)."""
+    return await conn.fetch(
+        "SELECT id, type, streams, data, occurred_at, relayed_at FROM outbox "
+        "WHERE $1::text IS NULL OR type = $1 ORDER BY position",
+        type,
+    )

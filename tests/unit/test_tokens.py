@@ -1,0 +1,72 @@
+"""Access tokens, without I/O."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import timedelta
+
+import jwt
+import pytest
+
+from server.domain.clock import ManualClock
+from server.domain.errors import Unauthenticated
+from server.domain.tokens import decode_access_token, issue_access_token
+
+SECRET = "s" * 48
+
+
+def issue(clock: ManualClock, **kw) -> str:
+    args = {
+        "secret": SECRET,
+        "user_id": uuid.uuid4(),
+        "token_version": 3,
+        "now": clock.now(),
+        "ttl": timedelta(minutes=15),
+    }
+    return issue_access_token(**{**args, **kw})
+
+
+def code_of(token: str, clock: ManualClock, secret: str = SECRET) -> str:
+    with pytest.raises(Unauthenticated) as caught:
+        decode_access_token(secret=secret, token=token, now=clock.now())
+    return caught.value.code
+
+
+def test_round_trip_keeps_user_and_version():
+    clock = ManualClock()
+    uid = uuid.uuid4()
+    claims = decode_access_token(secret=SECRET, token=issue(clock, user_id=uid), now=clock.now())
+    assert (claims.user_id, claims.token_version, claims.realm) == (uid, 3, "user")
+
+
+def test_expires_by_the_domain_clock():
+    clock = ManualClock()
+    token = issue(clock)
+    clock.advance(timedelta(minutes=14, seconds=59))
+    decode_access_token(secret=SECRET, token=token, now=clock.now())
+    clock.advance(timedelta(seconds=1))
+    assert code_of(token, clock) == "token_expired"
+
+
+def test_wrong_secret_and_tampering_are_refused():
+    clock = ManualClock()
+    token = issue(clock)
+    assert code_of(token, clock, secret="other" * 10) == "token_invalid"
+    head, body, sig = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=="))
+    claims["ver"] = 99
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    assert code_of(f"{head}.{forged}.{sig}", clock) == "token_invalid"
+    assert code_of("not-a-jwt", clock) == "token_invalid"
+
+
+def test_alg_none_and_other_types_are_refused():
+    clock = ManualClock()
+    exp = int((clock.now() + timedelta(minutes=5)).timestamp())
+    claims = {"sub": str(uuid.uuid4()), "ver": 0, "exp": exp, "typ": "access"}
+    unsigned = jwt.encode(claims, key=None, algorithm="none")
+    assert code_of(unsigned, clock) == "token_invalid"
+    refresh_typed = jwt.encode({**claims, "typ": "refresh"}, SECRET, algorithm="HS256")
+    assert code_of(refresh_typed, clock) == "token_invalid"
