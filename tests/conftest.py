@@ -27,6 +27,9 @@ from server.domain.clock import ManualClock
 from server.settings import Settings
 from server.stores.migrations import apply_migrations
 
+# Fixture modules; each feature adds its own (e.g. fake provider servers) here.
+pytest_plugins = ["tests.factories"]
+
 
 def _answers(host: str, port: int) -> bool:
     try:
