@@ -1,16 +1,19 @@
 """The application factory. Everything the process shares is built here, nowhere at import.
 
-Each resource opens and closes in its own cleanup context, in dependency order: embedded
-servers (when no URL is configured), then the Postgres pool (which applies migrations), the
-Mongo client (which ensures indexes), and the background-job scheduler.
+Each resource opens and closes in its own cleanup context, in dependency order: the metrics
+client, embedded servers (when no URL is configured), then the Postgres pool (which applies
+migrations), the Mongo client (which ensures indexes), and the background-job scheduler.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from typing import Any
 
+import aiohttp
 import aiojobs
 import asyncpg
 from aiohttp import web
@@ -19,59 +22,106 @@ from pymongo import AsyncMongoClient
 from server import __version__, embedded
 from server.domain.clock import Clock, SystemClock
 from server.handlers.errors import error_middleware
+from server.handlers.metrics_middleware import metrics_middleware
 from server.handlers.openapi import build_openapi
 from server.handlers.request_log import request_log_middleware
 from server.handlers.routes import setup_routes
+from server.realtime.setup import setup_realtime
+from server.jobs.deadline_reminders import deadline_reminders_ctx
+from server.jobs.mail_transports import OutboxFileTransport, mail_transport_from
+from server.jobs.mailer import Mailer
+from server.jobs.metrics_sampler import metrics_sampler_ctx
+from server.jobs.push_transports import PushOutboxFileTransport, push_transport_from
 from server.keys import (
     CLOCK,
     DATABASE_DSN,
     ENDPOINTS,
+    FILE_STORAGE,
+    GOOGLE_VERIFIER,
     JWT_SECRET,
+    MAILER,
+    METRICS,
     MONGO_CLIENT,
     MONGO_DB,
     MONGODB_URI,
     OPENAPI_DOC,
+    PASSWORDS,
     PG_POOL,
+    PUSH_TRANSPORT,
     READINESS_CHECKS,
     SCHEDULER,
     SETTINGS,
 )
+from server.metrics import create_metrics
+from server.services.passwords import Passwords
 from server.settings import Settings
+from server.stores.file_backends import LocalFileStorage, file_storage_from
+from server.stores.google_identity import GoogleVerifier
 from server.stores.migrations import apply_migrations
 from server.stores.mongo_indexes import ensure_indexes
 
 log = logging.getLogger("classconnect")
 
 
-async def postgres_server_ctx(app: web.Application) -> AsyncIterator[None]:
+async def metrics_ctx(app: web.Application) -> AsyncIterator[None]:
+    # First in, last out: every other context may report while it starts and stops.
     settings = app[SETTINGS]
+    metrics = create_metrics(settings)
+    if metrics.enabled:
+        log.info(
+            "metrics go to DogStatsD",
+            extra={"agent": f"{settings.dd_agent_host}:{settings.dd_dogstatsd_port}"},
+        )
+    else:
+        log.info("no DD_AGENT_HOST: metrics are off")
+    app[METRICS] = metrics
+    yield
+    metrics.close()
+
+
+async def embedded_servers_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The stores that have no URL run embedded (development). Postgres and Mongo start, and
+    stop, side by side in threads: one after the other doubled `make run`'s wait."""
+    settings = app[SETTINGS]
+    starts: dict[str, Callable[[], tuple[Any, str]]] = {}
     if settings.database_url:
         app[DATABASE_DSN] = settings.database_url
-        yield
-        return
-    server, dsn = await asyncio.to_thread(embedded.start_postgres, settings.data_dir)
-    log.info("embedded Postgres started", extra={"data": str(server.pgdata), "dsn": dsn})
-    app[DATABASE_DSN] = dsn
-    yield
-    await asyncio.to_thread(embedded.stop_postgres, server)
-
-
-async def mongo_server_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
+    else:
+        starts["postgres"] = partial(embedded.start_postgres, settings.data_dir)
     if settings.mongodb_url:
         app[MONGODB_URI] = settings.mongodb_url
-        yield
-        return
-    server, uri = await asyncio.to_thread(
-        embedded.start_mongo, settings.data_dir, settings.embedded_mongo_port
+    else:
+        starts["mongo"] = partial(
+            embedded.start_mongo, settings.data_dir, settings.embedded_mongo_port
+        )
+    results = await asyncio.gather(
+        *(asyncio.to_thread(start) for start in starts.values()), return_exceptions=True
     )
-    log.info(
-        "embedded MongoDB-wire server (SecantusDB) started",
-        extra={"data": str(settings.data_dir.resolve() / "mongo"), "uri": uri},
-    )
-    app[MONGODB_URI] = uri
+    started = {n: r for n, r in zip(starts, results, strict=True) if isinstance(r, tuple)}
+    stops = {"postgres": embedded.stop_postgres, "mongo": embedded.stop_mongo}
+
+    async def stop_started() -> None:
+        await asyncio.gather(
+            *(asyncio.to_thread(stops[name], server) for name, (server, _) in started.items())
+        )
+
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:  # stop what did start, or its process outlives us
+        await stop_started()
+        raise failures[0]
+    if "postgres" in started:
+        server, dsn = started["postgres"]
+        log.info("embedded Postgres started", extra={"data": str(server.pgdata), "dsn": dsn})
+        app[DATABASE_DSN] = dsn
+    if "mongo" in started:
+        uri = started["mongo"][1]
+        log.info(
+            "embedded MongoDB-wire server (SecantusDB) started",
+            extra={"data": str(settings.data_dir.resolve() / "mongo"), "uri": uri},
+        )
+        app[MONGODB_URI] = uri
     yield
-    await asyncio.to_thread(embedded.stop_mongo, server)
+    await stop_started()
 
 
 async def pg_pool_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -107,18 +157,94 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     await scheduler.close()
 
 
+async def file_storage_ctx(app: web.Application) -> AsyncIterator[None]:
+    storage = file_storage_from(app[SETTINGS])
+    if isinstance(storage, LocalFileStorage):
+        log.info(
+            "no SUPABASE_URL/KEY: files are stored locally", extra={"folder": str(storage.root)}
+        )
+    app[FILE_STORAGE] = storage
+    yield
+    await storage.close()
+
+
+async def mailer_ctx(app: web.Application) -> AsyncIterator[None]:
+    # After the pool and scheduler (it uses both), so it stops before they close.
+    settings = app[SETTINGS]
+    transport = mail_transport_from(settings)
+    if isinstance(transport, OutboxFileTransport):
+        log.info(
+            "no BREVO_API_KEY: emails are written to a folder",
+            extra={"folder": str(transport.directory)},
+        )
+    mailer = Mailer(
+        pool=app[PG_POOL],
+        dsn=app[DATABASE_DSN],
+        clock=app[CLOCK],
+        transport=transport,
+        scheduler=app[SCHEDULER],
+        poll_seconds=settings.mail_poll_seconds,
+    )
+    await mailer.start()
+    app[MAILER] = mailer
+    yield
+    await mailer.stop(grace_seconds=settings.shutdown_timeout_seconds / 3)
+    await transport.close()
+
+
+async def google_verifier_ctx(app: web.Application) -> AsyncIterator[None]:
+    # Its own HTTP session: Google's certificates are fetched rarely and cached in between.
+    settings = app[SETTINGS]
+    session = aiohttp.ClientSession()
+    app[GOOGLE_VERIFIER] = GoogleVerifier(
+        session, certs_url=settings.google_certs_url, client_ids=settings.google_client_ids
+    )
+    yield
+    await session.close()
+
+
+async def push_transport_ctx(app: web.Application) -> AsyncIterator[None]:
+    transport = push_transport_from(app[SETTINGS])
+    if isinstance(transport, PushOutboxFileTransport):
+        log.info(
+            "no FCM credentials: push notifications are written to a folder",
+            extra={"folder": str(transport.directory)},
+        )
+    app[PUSH_TRANSPORT] = transport
+    yield
+    await transport.close()
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     app = web.Application(
-        middlewares=[request_log_middleware, error_middleware],
+        middlewares=[request_log_middleware, metrics_middleware, error_middleware],
         client_max_size=max(settings.max_body_bytes, settings.max_upload_bytes),
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[JWT_SECRET] = settings.resolve_jwt_secret()
     app[READINESS_CHECKS] = {}
-    app.cleanup_ctx.extend(
-        [postgres_server_ctx, mongo_server_ctx, pg_pool_ctx, mongo_client_ctx, scheduler_ctx]
+    app[PASSWORDS] = Passwords(
+        time_cost=settings.password_hash_time_cost,
+        memory_kib=settings.password_hash_memory_kib,
+        parallelism=settings.password_hash_parallelism,
     )
+    app.cleanup_ctx.extend(
+        [
+            metrics_ctx,
+            embedded_servers_ctx,
+            pg_pool_ctx,
+            mongo_client_ctx,
+            scheduler_ctx,
+            metrics_sampler_ctx,
+            file_storage_ctx,
+            mailer_ctx,
+            push_transport_ctx,
+            google_verifier_ctx,
+            deadline_reminders_ctx,
+        ]
+    )
+    setup_realtime(app)  # Socket.IO at /socket.io/; its loops start after the scheduler
     app[ENDPOINTS] = setup_routes(app)
     app[OPENAPI_DOC] = build_openapi(app[ENDPOINTS], version=__version__)
     return app

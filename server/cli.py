@@ -15,10 +15,18 @@ log = logging.getLogger("classconnect")
 
 
 def _serve(settings: Settings) -> int:
+    if settings.dd_agent_host:  # patch the libraries before the app imports and uses them
+        from server.tracing import enable_tracing
+
+        enable_tracing(settings)
     from server.app import create_app
 
     settings.resolve_jwt_secret()  # fail fast (production without a secret) before binding
     app = create_app(settings)
+    if settings.dd_agent_host:
+        from server.tracing import trace_app
+
+        trace_app(app)
 
     async def announce(app: web.Application) -> None:  # runs after every cleanup context
         log.info(

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiojobs
 import asyncpg
+import socketio
 from aiohttp import web
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from server.domain.clock import Clock
 from server.handlers.routing import Endpoint
+from server.jobs.mailer import Mailer
+from server.jobs.push_transports import PushTransport
+from server.metrics import Metrics
+from server.services.passwords import Passwords
 from server.settings import Settings
+from server.stores.files import FileStorage
+from server.stores.google_identity import GoogleVerifier
+
+if TYPE_CHECKING:
+    from server.realtime.hub import Hub
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -33,3 +43,15 @@ PG_POOL = web.AppKey("pg_pool", asyncpg.Pool)
 MONGO_CLIENT = web.AppKey("mongo_client", AsyncMongoClient)
 MONGO_DB = web.AppKey("mongo_db", AsyncDatabase)
 SCHEDULER = web.AppKey("scheduler", aiojobs.Scheduler)
+# DogStatsD metrics, or a no-op when DD_AGENT_HOST is unset (server/metrics.py).
+METRICS = web.AppKey("metrics", Metrics)
+# Providers (local stand-ins when not configured).
+FILE_STORAGE = web.AppKey("file_storage", FileStorage)
+MAILER = web.AppKey("mailer", Mailer)
+PUSH_TRANSPORT = web.AppKey("push_transport", PushTransport)
+# Accounts: argon2id hashing (off the loop) and Google ID-token verification (cached certs).
+PASSWORDS = web.AppKey("passwords", Passwords)
+GOOGLE_VERIFIER = web.AppKey("google_verifier", GoogleVerifier)
+# Realtime: the Socket.IO server (built in create_app) and its per-socket delivery hub.
+SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
+REALTIME_HUB: web.AppKey[Hub] = web.AppKey("realtime_hub")

@@ -47,6 +47,17 @@ class Settings(BaseSettings):
     db_pool_max: int = Field(20, ge=1)
     embedded_mongo_port: int = Field(0, ge=0, le=65535)
 
+    # Realtime (Socket.IO)
+    realtime_redis_channel: str = "classconnect"
+    realtime_relay_enabled: bool = True
+    realtime_relay_batch: int = Field(500, ge=1, le=10000)
+    realtime_relay_poll_seconds: float = Field(1.0, gt=0)
+    realtime_auth_sweep_seconds: float = Field(10.0, gt=0)
+    realtime_socket_queue_limit: int = Field(1000, ge=10)
+    realtime_client_rate: float = Field(5.0, gt=0)
+    realtime_client_burst: int = Field(20, ge=1)
+    realtime_ping_interval_seconds: float = Field(25.0, gt=0)
+
     # HTTP
     max_body_bytes: int = Field(1 * 1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(25 * 1024 * 1024, ge=1024)
@@ -58,12 +69,20 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(30, ge=1)
     google_client_ids: list[str] = Field(default_factory=list)
     google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+    # argon2id cost (OWASP's minimum profile: 19 MiB, 2 passes, 1 lane); see bench/auth.py.
+    password_hash_time_cost: int = Field(2, ge=1)
+    password_hash_memory_kib: int = Field(19456, ge=1024)
+    password_hash_parallelism: int = Field(1, ge=1)
+    # Register, login, resend and forgot: strict per email, generous per client address.
+    rate_limit_per_email_per_minute: int = Field(10, ge=1)
+    rate_limit_per_address_per_minute: int = Field(300, ge=1)
 
     # Providers. Empty means "use the local stand-in".
     brevo_api_key: SecretStr | None = None
     brevo_base_url: str = "https://api.brevo.com/v3"
     email_sender_address: str = "no-reply@classconnect.app"
     email_sender_name: str = "ClassConnect"
+    mail_poll_seconds: float = Field(2.0, gt=0)
     fcm_project_id: str | None = None
     fcm_service_account_file: Path | None = None
     fcm_base_url: str | None = None
@@ -76,6 +95,10 @@ class Settings(BaseSettings):
     dd_dogstatsd_port: int = Field(8125, ge=1, le=65535)
     dd_service: str = "classconnect"
     dd_env: str | None = None
+    metrics_interval_seconds: float = Field(10.0, gt=0)
+
+    # Assignments: how often each process scans for due deadline reminders.
+    reminder_poll_seconds: float = Field(30.0, gt=0)
 
     @field_validator(
         "database_url",

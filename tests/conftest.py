@@ -28,7 +28,15 @@ from server.settings import Settings
 from server.stores.migrations import apply_migrations
 
 # Fixture modules; each feature adds its own (e.g. fake provider servers) here.
-pytest_plugins = ["tests.factories"]
+pytest_plugins = [
+    "tests.factories",
+    "tests.fakes.brevo",
+    "tests.fakes.supabase_storage",
+    "tests.fakes.fcm",
+    "tests.fakes.google_certs",
+    "tests.fakes.dogstatsd",
+    "tests.fakes.trace_agent",
+]
 
 
 def _answers(host: str, port: int) -> bool:

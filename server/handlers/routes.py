@@ -4,11 +4,35 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.handlers import health, openapi
+from server.handlers import (
+    assignments,
+    auth,
+    course_content,
+    course_feedback,
+    courses,
+    health,
+    local_files,
+    openapi,
+    submissions,
+    uploads,
+    users,
+)
 from server.handlers.routing import Endpoint, RouteTable, add_tables
 from server.keys import READINESS_CHECKS
 
-TABLES: list[RouteTable] = [health.routes, openapi.routes]
+TABLES: list[RouteTable] = [
+    health.routes,
+    openapi.routes,
+    courses.routes,
+    course_content.routes,
+    course_feedback.routes,
+    auth.routes,
+    users.routes,
+    local_files.routes,
+    assignments.routes,
+    submissions.routes,
+    uploads.routes,
+]
 
 
 def setup_routes(app: web.Application) -> list[Endpoint]:

@@ -1,0 +1,258 @@
+"""bench/catalog: GET /courses with a keyword and two filters, against its floor.
+
+Seeds 10,000 courses and 100,000 enrollments into a fresh Postgres database (generate_series,
+in SQL), serves the real app on a loopback port, and adds a bare aiohttp handler running the
+same SQL (`server.stores.courses.catalog_query`) on the same pool: the floor. A separate
+load-generator process drives 50 concurrent clients against each in turn (bounded request
+count) and reports p50/p99. Prints EXPLAIN ANALYZE to show the indexes in use.
+
+    .venv/bin/python -m bench.catalog            # Postgres: TEST_DATABASE_URL or 127.0.0.1:5432
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from aiohttp import web
+
+from server.app import create_app
+from server.domain.tokens import issue_access_token
+from server.keys import JWT_SECRET, PG_POOL
+from server.settings import Settings
+from server.stores.courses import catalog_query
+from server.stores.migrations import apply_migrations
+
+CONCURRENCY = 50
+REQUESTS = 5000  # per round and target
+ROUNDS = 2
+TODAY = datetime.now(UTC).date()
+QUERY = {"q": "astronomy", "category": "science", "level": "beginner", "limit": "20"}
+WORDS = [
+    "astronomy",
+    "cooking",
+    "python",
+    "history",
+    "music",
+    "painting",
+    "algebra",
+    "biology",
+    "french",
+    "marketing",
+    "chess",
+    "poetry",
+    "robotics",
+    "yoga",
+    "finance",
+    "design",
+]
+CATEGORIES = ["science", "arts", "tech", "languages", "business", "health", "math", "music"]
+
+SEED = f"""
+INSERT INTO users (id, email, name, email_verified, status, created_at, updated_at)
+SELECT ('00000000-0000-0000-0000-' || lpad(to_hex(g), 12, '0'))::uuid,
+       'u' || g || '@bench.test', 'User ' || g, true, 'active', now(), now()
+FROM generate_series(1, 20000) g;
+
+INSERT INTO courses (id, owner_id, title, description, short_description, category, level,
+                     modality, capacity, seats_taken, starts_on, ends_on, enroll_until,
+                     created_at, updated_at)
+SELECT ('10000000-0000-0000-0000-' || lpad(to_hex(g), 12, '0'))::uuid,
+       ('00000000-0000-0000-0000-' || lpad(to_hex(1 + g % 20000), 12, '0'))::uuid,
+       initcap(w1) || ' for everyone ' || g,
+       'A course about ' || w1 || ' and ' || w2 || ', with practice every week.',
+       'Learn ' || w1, (ARRAY{CATEGORIES!r})[1 + g % 8],
+       (ARRAY['beginner','intermediate','advanced'])[1 + g % 3],
+       (ARRAY['online','in_person','hybrid'])[1 + g % 3],
+       40, 10, $1::date + (g % 200), $1::date + (g % 200) + 60, $1::date + (g % 200) - 1,
+       now(), now()
+FROM (SELECT g, (ARRAY{WORDS!r})[1 + g % 16] AS w1,
+             (ARRAY{WORDS!r})[1 + (g / 16) % 16] AS w2
+      FROM generate_series(1, 10000) g) s;
+
+INSERT INTO course_members (course_id, user_id, role, status, joined_at, updated_at)
+SELECT id, owner_id, 'owner', 'active', now(), now() FROM courses;
+
+-- 10 students per course: user (7 * course + k) mod 20000, distinct for k in 0..9.
+INSERT INTO course_members (course_id, user_id, role, status, joined_at, updated_at)
+SELECT ('10000000-0000-0000-0000-' || lpad(to_hex(g), 12, '0'))::uuid,
+       ('00000000-0000-0000-0000-' ||
+        lpad(to_hex(1 + (7 * g + 2000 * k + 1) % 20000), 12, '0'))::uuid,
+       'student', 'active', now(), now()
+FROM generate_series(1, 10000) g, generate_series(0, 9) k
+ON CONFLICT DO NOTHING;
+ANALYZE;
+"""
+
+LOADGEN = r"""
+import asyncio, json, sys, time
+import aiohttp
+
+async def main(url, token, total, concurrency):
+    latencies, errors = [], 0
+    headers = {"Authorization": f"Bearer {token}"}
+    remaining = total
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async def worker():
+            nonlocal remaining, errors
+            while remaining > 0:
+                remaining -= 1
+                start = time.perf_counter()
+                async with session.get(url) as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        errors += 1
+                latencies.append(time.perf_counter() - start)
+        t0 = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(concurrency))), 300)
+        elapsed = time.perf_counter() - t0
+    print(json.dumps({"latencies": latencies, "errors": errors, "elapsed": elapsed}))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+"""
+
+
+def _admin_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _with_db(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+async def floor_handler(request: web.Request) -> web.Response:
+    """The same SQL on the same pool, no auth, no pydantic: the cost of the query itself."""
+    viewer = request.app["bench_viewer"]
+    text, args = catalog_query(
+        viewer_id=viewer,
+        today=TODAY,
+        filters={
+            "q": request.query["q"],
+            "category": request.query["category"],
+            "level": request.query["level"],
+        },
+        after=None,
+        limit=int(request.query["limit"]) + 1,
+    )
+    async with request.app[PG_POOL].acquire() as conn:
+        rows = await conn.fetch(text, *args)
+    return web.json_response([dict(r) for r in rows], dumps=lambda o: json.dumps(o, default=str))
+
+
+async def load(url: str, token: str) -> dict:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        LOADGEN,
+        url,
+        token,
+        str(REQUESTS),
+        str(CONCURRENCY),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 360)
+    data = json.loads(out)
+    lat = sorted(data["latencies"])
+    return {
+        "p50_ms": statistics.median(lat) * 1000,
+        "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000,
+        "rps": len(lat) / data["elapsed"],
+        "errors": data["errors"],
+    }
+
+
+async def main() -> None:
+    admin, name = _admin_url(), f"cc_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    dsn = _with_db(admin, name)
+    try:
+        conn = await asyncpg.connect(dsn)
+        await apply_migrations(conn)
+        t0 = time.perf_counter()
+        await conn.execute(SEED.replace("$1::date", f"'{TODAY}'::date"))
+        courses = await conn.fetchval("SELECT count(*) FROM courses")
+        enrolled = await conn.fetchval("SELECT count(*) FROM course_members WHERE role='student'")
+        print(
+            f"seeded {courses} courses, {enrolled} enrollments in {time.perf_counter() - t0:.1f}s"
+        )
+        viewer = uuid.UUID("00000000-0000-0000-0000-000000000001")
+        text, args = catalog_query(
+            viewer_id=viewer,
+            today=TODAY,
+            after=None,
+            limit=21,
+            filters={k: QUERY[k] for k in ("q", "category", "level")},
+        )
+        print("EXPLAIN ANALYZE of the catalog query:")
+        for row in await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + text, *args):
+            print("   ", row[0])
+        await conn.close()
+
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(
+                _env_file=None,
+                database_url=dsn,
+                data_dir=Path(tmp),
+                log_level="error",
+                jwt_secret="bench-" + "x" * 40,
+                db_pool_min=10,
+                db_pool_max=20,
+                mongodb_url=os.environ.get("MONGODB_URL"),
+            )  # type: ignore[call-arg]
+            app = create_app(settings)
+            app["bench_viewer"] = viewer
+            app.router.add_get("/floor/courses", floor_handler)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            token = issue_access_token(
+                secret=app[JWT_SECRET],
+                user_id=viewer,
+                token_version=0,
+                now=datetime.now(UTC),
+                ttl=timedelta(hours=1),
+            )
+            qs = "&".join(f"{k}={v}" for k, v in QUERY.items())
+            targets = {
+                "floor": f"http://127.0.0.1:{port}/floor/courses?{qs}",
+                "ours": f"http://127.0.0.1:{port}/api/v1/courses?{qs}",
+            }
+            results: dict[str, list[dict]] = {"floor": [], "ours": []}
+            for _ in range(ROUNDS):  # interleaved, so drift affects both alike
+                for label, url in targets.items():
+                    results[label].append(await load(url, token))
+            await runner.cleanup()
+        print(f"{CONCURRENCY} concurrent clients, {REQUESTS} requests per round, {ROUNDS} rounds")
+        for label, runs in results.items():
+            best = min(runs, key=lambda r: r["p99_ms"])
+            rounds = ", ".join(f"{r['p99_ms']:.1f}" for r in runs)
+            print(
+                f"  {label:5}  p50 {best['p50_ms']:6.2f} ms  p99 {best['p99_ms']:6.2f} ms  "
+                f"{best['rps']:7.0f} req/s  errors {sum(r['errors'] for r in runs)}"
+                f"   (p99 per round: {rounds})"
+            )
+        ours = min(r["p99_ms"] for r in results["ours"])
+        floor = min(r["p99_ms"] for r in results["floor"])
+        print(f"  ours/floor p99 ratio: {ours / floor:.2f} (goal <= 1.3); ours p99 goal < 25 ms")
+    finally:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,57 @@
+"""The floor: a bare aiohttp WebSocket server that broadcasts the same JSON frames.
+
+`POST /broadcast?n=1000&size=…` sends n envelope-shaped frames to every connected client, one
+`send_str` per client per frame (no framework, no per-socket logic).
+
+    python -m bench.realtime.floor --port 8099
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+CLIENTS = web.AppKey("clients", set)
+
+
+async def ws_handler(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    request.app[CLIENTS].add(ws)
+    try:
+        async for _ in ws:
+            pass
+    finally:
+        request.app[CLIENTS].discard(ws)
+    return ws
+
+
+async def broadcast(request: web.Request) -> web.Response:
+    n = int(request.query.get("n", "1000"))
+    stream = request.query.get("stream", "course:floor")
+    for seq in range(1, n + 1):
+        frame = json.dumps({
+            "id": f"e{seq}", "stream": stream, "seq": seq, "type": "module.changed",
+            "at": datetime.now(UTC).isoformat(), "data": {"n": seq},
+        })  # fmt: skip
+        sends = [ws.send_str(frame) for ws in list(request.app[CLIENTS])]
+        await asyncio.gather(*sends, return_exceptions=True)
+    return web.json_response({"sent": n, "clients": len(request.app[CLIENTS])})
+
+
+def make_app() -> web.Application:
+    app = web.Application()
+    app[CLIENTS] = set()
+    app.router.add_get("/ws", ws_handler)
+    app.router.add_post("/broadcast", broadcast)
+    return app
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, default=8099)
+    web.run_app(make_app(), host="127.0.0.1", port=p.parse_args().port, print=None)

@@ -1,0 +1,95 @@
+"""HTTP views for uploads (multipart) and reading files back."""
+
+from __future__ import annotations
+
+from aiohttp import BodyPartReader, web
+
+from server.domain.submission_views import UploadRead
+from server.handlers.auth_context import require_user
+from server.handlers.errors import ApiError
+from server.handlers.io import json_response, path_uuid, too_large
+from server.handlers.routing import RouteTable
+from server.keys import CLOCK, FILE_STORAGE, PG_POOL, SETTINGS
+from server.services import uploads
+
+routes = RouteTable(tag="files", prefix="/api/v1")
+
+# Multipart boundaries and part headers around the file itself.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def _bad_form(message: str) -> ApiError:
+    return ApiError(400, "invalid_multipart", message)
+
+
+async def _read_file_part(request: web.Request, cap: int) -> tuple[str, bytes]:
+    """The `file` part's name and bytes; 413 past `cap` without buffering more than cap+1."""
+    if request.content_length is not None and request.content_length > cap + MULTIPART_OVERHEAD:
+        raise too_large(cap)
+    if not request.content_type.startswith("multipart/"):
+        raise ApiError(415, "unsupported_media_type", "Send the file as multipart/form-data.")
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader) or part.name != "file":
+                continue
+            chunks, size = [], 0
+            while chunk := await part.read_chunk(1 << 16):
+                size += len(chunk)
+                if size > cap:
+                    raise too_large(cap)
+                chunks.append(chunk)
+            return part.filename or "file", b"".join(chunks)
+    except (ValueError, AssertionError) as exc:  # aiohttp's word for a broken multipart body
+        raise _bad_form(f"The multipart body is malformed: {exc}") from None
+    raise _bad_form("Send the file in a form field named `file`.")
+
+
+@routes.post(
+    "/uploads",
+    summary="Upload a file (pdf, docx, txt, png, jpeg; at most 25 MB) for a submission or an "
+    "assignment",
+    response=UploadRead,
+    status=201,
+    raw_body={"multipart/form-data": "one part named `file`"},
+    errors=(400, 413, 415, 422),
+)
+async def upload(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    filename, data = await _read_file_part(request, request.app[SETTINGS].max_upload_bytes)
+    stored = await uploads.upload(
+        pool=request.app[PG_POOL],
+        clock=request.app[CLOCK],
+        storage=request.app[FILE_STORAGE],
+        actor_id=user.user_id,
+        filename=filename,
+        data=data,
+    )
+    return json_response(stored, status=201)
+
+
+@routes.get(
+    "/files/{file_id}",
+    summary="A file, to its uploader and the staff of the course it belongs to",
+    raw_response=("application/octet-stream",),
+    errors=(404,),
+)
+async def get_file(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    file_id = path_uuid(request, "file_id", not_found_code="file_not_found")
+    found = await uploads.read_file(
+        pool=request.app[PG_POOL],
+        storage=request.app[FILE_STORAGE],
+        actor_id=user.user_id,
+        file_id=file_id,
+    )
+    # Header values must stay printable ASCII whatever the uploader named the file.
+    safe_name = "".join(c for c in found.filename if 32 <= ord(c) < 127 and c not in '"\\')
+    return web.Response(
+        body=found.data,
+        content_type=found.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{safe_name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

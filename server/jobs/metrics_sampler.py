@@ -1,0 +1,92 @@
+"""The periodic metrics job: event-loop lag, DB pool use, background jobs and queue backlogs.
+
+One aiojobs job per process. It wakes every LAG_TICK_SECONDS to measure how late the loop woke
+it (the event-loop lag: a blocking call anywhere shows up here), and every
+METRICS_INTERVAL_SECONDS reports the worst lag of the interval plus the gauges. With metrics
+off (no DD_AGENT_HOST) it is not started at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from server import metrics as m
+from server.keys import CLOCK, METRICS, PG_POOL, SCHEDULER, SETTINGS
+from server.metrics import Metrics
+from server.services.operations import queue_backlogs
+
+log = logging.getLogger("classconnect.metrics")
+
+LAG_TICK_SECONDS = 0.25
+
+
+class LagMeter:
+    """Worst lateness of the loop's wake-ups since the last `take()`, in seconds."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+
+    def record(self, expected: float, woke: float) -> None:
+        self.worst = max(self.worst, woke - expected)
+
+    def take(self) -> float:
+        worst, self.worst = self.worst, 0.0
+        return worst
+
+
+def report_pool(app: web.Application, metrics: Metrics) -> None:
+    pool = app[PG_POOL]
+    size, idle, most = pool.get_size(), pool.get_idle_size(), pool.get_max_size()
+    metrics.gauge(m.DB_POOL_SIZE, size)
+    metrics.gauge(m.DB_POOL_IN_USE, size - idle)
+    metrics.gauge(m.DB_POOL_MAX, most)
+    metrics.gauge(m.DB_POOL_SATURATION, (size - idle) / most)
+    scheduler = app[SCHEDULER]
+    metrics.gauge(m.JOBS_ACTIVE, scheduler.active_count)
+    metrics.gauge(m.JOBS_PENDING, scheduler.pending_count)
+
+
+async def report_backlogs(app: web.Application, metrics: Metrics) -> None:
+    backlogs = await queue_backlogs(pool=app[PG_POOL], now=app[CLOCK].now())
+    outbox, mail = backlogs["outbox"], backlogs["mail"]
+    metrics.gauge(m.OUTBOX_PENDING, outbox.pending)
+    metrics.gauge(m.OUTBOX_LAG, outbox.oldest_age_seconds)
+    metrics.gauge(m.MAIL_PENDING, mail.pending)
+    metrics.gauge(m.MAIL_RETRYING, mail.retrying)
+    metrics.gauge(m.MAIL_LAG, mail.oldest_age_seconds)
+
+
+async def sample_forever(app: web.Application, metrics: Metrics, interval: float) -> None:
+    loop = asyncio.get_running_loop()
+    tick = min(LAG_TICK_SECONDS, interval)
+    meter = LagMeter()
+    next_report = loop.time() + interval
+    while True:
+        expected = loop.time() + tick
+        await asyncio.sleep(tick)
+        meter.record(expected, loop.time())
+        if loop.time() < next_report:
+            continue
+        next_report = loop.time() + interval
+        metrics.gauge(m.EVENT_LOOP_LAG, round(meter.take() * 1000, 3))
+        report_pool(app, metrics)
+        try:
+            await report_backlogs(app, metrics)
+        except Exception:  # a sick database must not stop the lag and pool gauges
+            log.warning("could not read the queue backlogs", exc_info=True)
+
+
+async def metrics_sampler_ctx(app: web.Application) -> AsyncIterator[None]:
+    metrics = app[METRICS]
+    if not metrics.enabled:
+        yield
+        return
+    job = await app[SCHEDULER].spawn(
+        sample_forever(app, metrics, app[SETTINGS].metrics_interval_seconds)
+    )
+    yield
+    await job.close()

@@ -1,0 +1,292 @@
+"""Per-socket delivery: ordering by seq, replay from the event log, and the outgoing bound.
+
+Every connected socket has a `ClientState` (kept in its Socket.IO session and indexed here by
+sid). Live envelopes and replayed ones go through the same gate: a socket that is replaying
+*holds* live envelopes and releases them afterwards, dropping every seq it has already sent, so
+there is no gap and no duplicate at the seam. A live envelope that skips a seq (an event relayed
+by another process reached us first, or Redis dropped one) makes the socket read the log from
+its last seq before going on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+from aiohttp import web
+from engineio import packet as eio_packet
+from socketio import packet as sio_packet
+
+from server.domain import realtime as rules
+from server.keys import MONGO_DB, SCHEDULER
+from server.services.realtime_access import SocketIdentity
+from server.stores import event_log
+
+log = logging.getLogger("classconnect.realtime")
+
+DRAIN_TIMEOUT_SECONDS = 10.0
+HOLE_RETRIES = 5  # log reads before a missing seq counts as a hole left by a relay crash
+
+
+class FrozenPacket(eio_packet.Packet):
+    """An Engine.IO packet encoded once and written to many sockets as is."""
+
+    def __init__(self, encoded: str) -> None:
+        super().__init__(eio_packet.MESSAGE, encoded)
+        self._wire = "4" + encoded
+
+    def encode(self, b64: bool = False) -> str:  # type: ignore[override]
+        return self._wire
+
+
+def encode(event: str, data: Any, namespace: str = "/") -> FrozenPacket:
+    pkt = sio_packet.Packet(sio_packet.EVENT, namespace=namespace, data=[event, data])
+    return FrozenPacket(pkt.encode())
+
+
+@dataclass(eq=False)
+class ClientState:
+    sid: str
+    eio_sid: str
+    namespace: str
+    identity: SocketIdentity
+    bucket: rules.TokenBucket
+    streams: set[str] = field(default_factory=set)  # server-managed rooms
+    watching: dict[str, uuid.UUID] = field(default_factory=dict)  # stream -> course id
+    last: dict[str, int] = field(default_factory=dict)  # last seq sent, per stream
+    holding: bool = True  # replaying: live envelopes wait in `held`
+    held: list[tuple[str, int, FrozenPacket]] = field(default_factory=list)
+    pending: dict[str, int | None] = field(default_factory=dict)  # None: start at the head
+    catching_up: bool = False
+    ready_sent: bool = False
+    closing: bool = False
+
+    def subscribed(self, stream: str) -> bool:
+        return stream in self.streams or stream in self.watching
+
+
+class Hub:
+    def __init__(self, app: web.Application, sio: socketio.AsyncServer, *, queue_limit: int):
+        self.app = app
+        self.sio = sio
+        self.queue_limit = queue_limit
+        self.clients: dict[str, ClientState] = {}
+        self.by_user: dict[uuid.UUID, set[str]] = {}
+        # aiohttp transports of websocket connections, to cut a client that stopped reading.
+        self.transports: dict[str, asyncio.BaseTransport] = {}
+        self.on_envelope: list[Any] = []  # callbacks(envelope) run for every relayed envelope
+        self.shutting_down = False
+
+    # --- registry ---
+
+    async def register(self, state: ClientState) -> None:
+        self.clients[state.sid] = state
+        self.by_user.setdefault(state.identity.user_id, set()).add(state.sid)
+        await self.sio.save_session(state.sid, {"client": state}, namespace=state.namespace)
+
+    def unregister(self, sid: str) -> ClientState | None:
+        state = self.clients.pop(sid, None)
+        if state is not None:
+            state.closing = True
+            sids = self.by_user.get(state.identity.user_id, set())
+            sids.discard(sid)
+            if not sids:
+                self.by_user.pop(state.identity.user_id, None)
+            if not any(s.eio_sid == state.eio_sid for s in self.clients.values()):
+                self.transports.pop(state.eio_sid, None)
+        return state
+
+    def of_user(self, user_id: uuid.UUID) -> list[ClientState]:
+        return [self.clients[s] for s in self.by_user.get(user_id, ()) if s in self.clients]
+
+    # --- writing to one socket ---
+
+    def _socket(self, state: ClientState) -> Any:
+        sock = self.sio.eio.sockets.get(state.eio_sid)
+        if sock is None or sock.closed or sock.closing:
+            return None
+        return sock
+
+    def push(self, state: ClientState, pkt: FrozenPacket) -> bool:
+        """Queue one packet for the socket, never waiting; past the bound the socket is cut."""
+        sock = self._socket(state)
+        if sock is None or state.closing:
+            return False
+        if sock.queue.qsize() >= self.queue_limit:
+            self.cut(state, "slow_consumer")
+            return False
+        sock.queue.put_nowait(pkt)
+        return True
+
+    def send(self, state: ClientState, event: str, data: Any) -> bool:
+        return self.push(state, encode(event, data, state.namespace))
+
+    async def drained(self, state: ClientState) -> bool:
+        """Wait (replay only) until the socket's queue is below half the bound."""
+        deadline = asyncio.get_running_loop().time() + DRAIN_TIMEOUT_SECONDS
+        while (sock := self._socket(state)) is not None and not state.closing:
+            if sock.queue.qsize() < self.queue_limit // 2:
+                return True
+            if asyncio.get_running_loop().time() > deadline:
+                self.cut(state, "slow_consumer")
+                return False
+            await asyncio.sleep(0.02)
+        return False
+
+    def cut(self, state: ClientState, reason: str) -> None:
+        """Drop a client that stopped reading: abort its TCP connection (it replays later)."""
+        if state.closing:
+            return
+        state.closing = True
+        log.info("socket cut", extra={"sid": state.sid, "reason": reason})
+        transport = self.transports.get(state.eio_sid)
+        if transport is None:
+            environ = self.sio.environ.get(state.eio_sid) or {}
+            request = environ.get("aiohttp.request")
+            transport = request.transport if request is not None else None
+        if transport is not None:
+            transport.abort()
+
+    async def end(self, state: ClientState, code: str, message: str) -> None:
+        """Tell the client why, then disconnect it (token expired or revoked, shutdown)."""
+        if state.closing:
+            return
+        self.send(state, "session.ended", {"code": code, "message": message})
+        state.closing = True
+        await self.sio.disconnect(state.sid, namespace=state.namespace, ignore_queue=True)
+
+    # --- live envelopes ---
+
+    async def fan_out(self, envelope: dict[str, Any], namespace: str, room: str, sids) -> None:
+        """Deliver one relayed envelope to this process's sockets in its room."""
+        pkt = encode(envelope["type"], envelope, namespace)
+        stream, seq = envelope["stream"], envelope["seq"]
+        behind: list[ClientState] = []
+        for sid in sids:
+            state = self.clients.get(sid)
+            if state is not None and self._offer(state, stream, seq, pkt):
+                behind.append(state)
+        for state in behind:
+            await self.request_catch_up(state, {})
+        for callback in self.on_envelope:
+            await callback(envelope)
+
+    def _offer(self, state: ClientState, stream: str, seq: int, pkt: FrozenPacket) -> bool:
+        """True when the socket just fell behind and must read the log."""
+        if state.holding:
+            state.held.append((stream, seq, pkt))
+            if len(state.held) > self.queue_limit:
+                self.cut(state, "slow_consumer")
+            return False
+        verdict = rules.classify(state.last.get(stream), seq)
+        if verdict is rules.Offer.deliver:
+            if self.push(state, pkt):
+                state.last[stream] = seq
+        elif verdict is rules.Offer.gap:
+            state.holding = True
+            state.held.append((stream, seq, pkt))
+            state.pending.setdefault(stream, state.last[stream])
+            return True
+        return False
+
+    # --- replay ---
+
+    async def repair_all(self) -> None:
+        """After this process may have missed live envelopes (Redis listener reconnected),
+        every socket reads the log from the last seq it was sent."""
+        for state in list(self.clients.values()):
+            if not state.closing:
+                known = {s: n for s, n in state.last.items() if state.subscribed(s)}
+                await self.request_catch_up(state, known)
+
+    async def request_catch_up(self, state: ClientState, streams: dict[str, int | None]) -> None:
+        """Hold live envelopes and (re)play `streams` from the given seqs in a job."""
+        state.holding = True
+        state.pending.update(streams)
+        if not state.catching_up:
+            state.catching_up = True
+            await self.app[SCHEDULER].spawn(self._catch_up(state))
+
+    async def _catch_up(self, state: ClientState) -> None:
+        try:
+            await self._wait_connected(state)
+            misses: dict[str, int] = {}  # rounds in which a stream still had a gap
+            while state.pending and not state.closing:
+                todo, state.pending = state.pending, {}
+                await self._replay(state, todo)
+                holes = {s for s in todo if misses.get(s, 0) >= HOLE_RETRIES}
+                self._release_held(state, skip_holes=holes)
+                for stream in state.pending.keys() & todo.keys():
+                    misses[stream] = misses.get(stream, 0) + 1
+                if state.pending:
+                    await asyncio.sleep(0.02 * max(misses.values(), default=1))
+            if not state.ready_sent and not state.closing:
+                state.ready_sent = True
+                self.send(state, "session.ready", self.describe(state))
+        except Exception:
+            log.exception("replay failed", extra={"sid": state.sid})
+            self.cut(state, "replay_failed")
+        finally:
+            state.catching_up = False
+            if not state.pending:
+                state.holding = False
+
+    async def _wait_connected(self, state: ClientState) -> None:
+        # Replay starts from on_connect; the CONNECT packet must be queued before any event.
+        for _ in range(200):
+            if self.sio.manager.is_connected(state.sid, state.namespace):
+                return
+            await asyncio.sleep(0.005)
+
+    async def _replay(self, state: ClientState, todo: dict[str, int | None]) -> None:
+        db = self.app[MONGO_DB]
+        streams = [s for s in todo if state.subscribed(s)]
+        heads = await event_log.heads(db, streams)
+        for stream in streams:
+            after, head = todo[stream], heads[stream]
+            if after is None:
+                state.last[stream] = head
+                continue
+            first = await event_log.first_seq(db, stream, after=after) if after < head else None
+            plan = rules.plan_replay(after=after, head=head, first_retained=first)
+            if plan is rules.ReplayPlan.resync:
+                self.send(state, "resync.required", {"stream": stream, "seq": head})
+                state.last[stream] = head
+                continue
+            state.last[stream] = after
+            async for envelope in event_log.read_after(db, stream, after=after):
+                pkt = encode(envelope["type"], envelope, state.namespace)
+                if not self.push(state, pkt) or not await self.drained(state):
+                    return
+                state.last[stream] = envelope["seq"]
+
+    def _release_held(self, state: ClientState, *, skip_holes: set[str]) -> None:
+        held, state.held = state.held, []
+        for index, (stream, seq, pkt) in enumerate(held):
+            if not state.subscribed(stream):
+                continue
+            verdict = rules.classify(state.last.get(stream), seq)
+            if verdict is rules.Offer.gap and stream in skip_holes:
+                # The log was read past `last` several times and still has nothing in between:
+                # a seq allocated but never appended (a relay crashed there). Skip the hole.
+                log.warning("skipping a hole", extra={"stream": stream, "after": state.last[stream]})
+                verdict = rules.Offer.deliver
+            if verdict is rules.Offer.deliver:
+                if self.push(state, pkt):
+                    state.last[stream] = seq
+            elif verdict is rules.Offer.gap:
+                # Something in between is missing: read the log again (the append may not have
+                # been visible to the last read yet) before going on.
+                state.held = held[index:] + state.held
+                state.pending.setdefault(stream, state.last[stream])
+                return
+
+    def describe(self, state: ClientState) -> dict[str, Any]:
+        return {
+            "user_id": str(state.identity.user_id),
+            "streams": {s: state.last.get(s, 0) for s in sorted({*state.streams, *state.watching})},
+        }

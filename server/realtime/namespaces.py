@@ -1,0 +1,173 @@
+"""Socket.IO namespaces: `/` for users, `/admin` for admin tokens.
+
+Connecting: `auth = {"token": ..., "resume": {stream: last_seq}}`; a bad token is refused with
+`ConnectionRefusedError` (the client sees `{message, data: {code}}`). Rooms are managed by the
+server only. Client events are validated with pydantic, rate limited and always acknowledged
+(`{"ok": true, ...}` or `{"ok": false, "error": {"code", "message", "details"}}`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from server.domain import realtime as rules
+from server.domain.errors import DomainError, Unauthenticated
+from server.domain.events import ADMIN_AUDIT_STREAM
+from server.keys import CLOCK, JWT_SECRET, PG_POOL, SETTINGS
+from server.realtime.hub import ClientState, Hub
+from server.services import realtime_access as access
+from server.services.realtime_access import SocketIdentity
+
+log = logging.getLogger("classconnect.realtime")
+
+Handler = Callable[[ClientState, Any], Awaitable[dict[str, Any]]]
+
+
+def error_ack(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict:
+    return {"ok": False, "error": {"code": code, "message": message, "details": details or []}}
+
+
+def refuse(code: str, message: str) -> ConnectionRefusedError:
+    # The client's connect_error gets {message, data: {code}} (err.message / err.data in JS).
+    return socketio.exceptions.ConnectionRefusedError(message, {"code": code})
+
+
+class BaseNamespace(socketio.AsyncNamespace):
+    # event name -> (request model, handler); subclasses fill it in.
+    events: dict[str, tuple[type[BaseModel], str]] = {}
+
+    def __init__(self, namespace: str, app: web.Application, hub: Hub) -> None:
+        super().__init__(namespace)
+        self.app = app
+        self.hub = hub
+
+    def _credentials(self, auth: Any) -> rules.ConnectAuth:
+        if self.hub.shutting_down:
+            raise refuse("server_shutdown", "The server is restarting; reconnect shortly.")
+        try:
+            return rules.ConnectAuth.model_validate(auth if isinstance(auth, dict) else {})
+        except ValidationError:
+            raise refuse("token_missing", "Connect with auth {token, resume?}.") from None
+
+    async def _start(self, sid: str, identity: SocketIdentity, streams: set[str],
+                     resume: dict[str, int]) -> None:  # fmt: skip
+        settings = self.app[SETTINGS]
+        state = ClientState(
+            sid=sid,
+            eio_sid=self.server.manager.eio_sid_from_sid(sid, self.namespace),
+            namespace=self.namespace,
+            identity=identity,
+            bucket=rules.TokenBucket(settings.realtime_client_rate, settings.realtime_client_burst),
+            streams=streams,
+        )
+        await self.hub.register(state)
+        for stream in streams:  # state.holding is True: nothing live slips past the replay
+            await self.enter_room(sid, rules.route(stream)[1])
+        await self.hub.request_catch_up(state, {s: resume.get(s) for s in streams})
+
+    async def on_disconnect(self, sid: str, reason: str = "") -> None:
+        self.hub.unregister(sid)
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in ("connect", "disconnect"):
+            return await super().trigger_event(event, *args)
+        sid, payload = args[0], args[1:]
+        state = self.hub.clients.get(sid)
+        if state is None:
+            return error_ack("not_connected", "The socket is not connected.")
+        if not state.bucket.take(time.monotonic()):
+            return error_ack("rate_limited", "Too many events; slow down.")
+        if event not in self.events:
+            return error_ack("unknown_event", f"Unknown event {event!r}.")
+        model, method = self.events[event]
+        if len(payload) > 1:
+            return error_ack("invalid_payload", "Send one object.")
+        try:
+            request = model.model_validate(payload[0] if payload else {})
+        except ValidationError as exc:
+            details = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+            return error_ack("invalid_payload", "The event's payload is not valid.", details)
+        try:
+            return await getattr(self, method)(state, request)
+        except DomainError as exc:
+            return error_ack(exc.code, exc.message, exc.details)
+        except Exception:
+            log.exception("client event failed", extra={"event": event, "sid": sid})
+            return error_ack("internal_error", "The event could not be handled.")
+
+    async def handle_resume(self, state: ClientState, request: rules.ResumeRequest) -> dict:
+        accepted = {s: n for s, n in request.streams.items() if state.subscribed(s)}
+        await self.hub.request_catch_up(state, dict(accepted))
+        ignored = sorted(set(request.streams) - set(accepted))
+        return {"ok": True, "streams": sorted(accepted), "ignored": ignored}
+
+    async def handle_ping(self, state: ClientState, request: rules.PingRequest) -> dict:
+        return {"ok": True, "t": request.t, "server_time": self.app[CLOCK].now().isoformat()}
+
+
+class UserNamespace(BaseNamespace):
+    events = {
+        "watch": (rules.WatchRequest, "handle_watch"),
+        "unwatch": (rules.WatchRequest, "handle_unwatch"),
+        "resume": (rules.ResumeRequest, "handle_resume"),
+        "ping": (rules.PingRequest, "handle_ping"),
+    }
+
+    async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
+        creds = self._credentials(auth)
+        app = self.app
+        try:
+            identity = await access.identify_user(
+                pool=app[PG_POOL], secret=app[JWT_SECRET], clock=app[CLOCK], token=creds.token
+            )
+        except Unauthenticated as exc:
+            raise refuse(exc.code, exc.message) from None
+        streams = await access.user_streams(pool=app[PG_POOL], user_id=identity.user_id)
+        await self._start(sid, identity, streams, creds.resume)
+
+    async def handle_watch(self, state: ClientState, request: rules.WatchRequest) -> dict:
+        stream, course_id = await access.watchable_stream(
+            pool=self.app[PG_POOL],
+            user_id=state.identity.user_id,
+            assignment_id=request.assignment_id,
+        )
+        if stream not in state.watching:
+            state.watching[stream] = course_id
+            state.holding = True
+            await self.enter_room(state.sid, stream)
+            await self.hub.request_catch_up(state, {stream: request.after})
+        return {"ok": True, "stream": stream}
+
+    async def handle_unwatch(self, state: ClientState, request: rules.WatchRequest) -> dict:
+        stream = rules.watch_stream(request.assignment_id)
+        if state.watching.pop(stream, None) is not None:
+            await self.leave_room(state.sid, stream)
+            state.last.pop(stream, None)
+        return {"ok": True, "stream": stream}
+
+
+class AdminNamespace(BaseNamespace):
+    """Admins only; room `audit` carries the `admin:audit` stream. The administration issue adds
+    its events here (and the admin account checks in `identify_admin`)."""
+
+    events = {
+        "resume": (rules.ResumeRequest, "handle_resume"),
+        "ping": (rules.PingRequest, "handle_ping"),
+    }
+
+    async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
+        creds = self._credentials(auth)
+        try:
+            identity = access.identify_admin(
+                secret=self.app[JWT_SECRET], clock=self.app[CLOCK], token=creds.token
+            )
+        except Unauthenticated as exc:
+            raise refuse(exc.code, exc.message) from None
+        await self._start(sid, identity, {ADMIN_AUDIT_STREAM}, creds.resume)

@@ -1,0 +1,115 @@
+"""Background loops of the realtime layer, each run as an aiojobs job.
+
+- `run_relay`: moves committed outbox rows to the event log and publishes them; woken by
+  LISTEN/NOTIFY on commit, polling as a fallback so a lost notification only costs latency.
+- `run_outbox_listener`: keeps the LISTEN connection open (reconnecting when it drops).
+- `run_auth_sweep`: disconnects sockets whose token expired or was revoked, with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from server.domain import realtime as rules
+from server.keys import CLOCK, DATABASE_DSN, MONGO_DB, PG_POOL, SETTINGS
+from server.realtime.hub import Hub
+from server.services import realtime_access as access
+from server.services.relay import BUSY, relay_batch
+from server.stores import outbox_relay
+
+log = logging.getLogger("classconnect.realtime")
+
+
+def publisher(sio: socketio.AsyncServer, *, queue_limit: int):
+    # Fan-out queues without waiting; yielding every few envelopes lets the socket writers
+    # drain a big batch as it goes, so a burst never looks like a slow consumer.
+    every = max(1, min(50, queue_limit // 4))
+
+    async def publish(envelopes: list[dict[str, Any]]) -> None:
+        for count, envelope in enumerate(envelopes, 1):
+            namespace, room = rules.route(envelope["stream"])
+            await sio.emit(envelope["type"], envelope, room=room, namespace=namespace)
+            if count % every == 0:
+                await asyncio.sleep(0)
+
+    return publish
+
+
+async def run_relay(app: web.Application, sio: socketio.AsyncServer, wake: asyncio.Event) -> None:
+    settings = app[SETTINGS]
+    publish = publisher(sio, queue_limit=settings.realtime_socket_queue_limit)
+    while True:
+        wake.clear()  # a NOTIFY that arrives while we relay sets it again
+        try:
+            count = await relay_batch(
+                pool=app[PG_POOL],
+                db=app[MONGO_DB],
+                clock=app[CLOCK],
+                limit=settings.realtime_relay_batch,
+                publish=publish,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("relay batch failed; retrying")
+            count = 0
+            await asyncio.sleep(settings.realtime_relay_poll_seconds)
+        if count >= settings.realtime_relay_batch:
+            continue  # more rows are waiting
+        timeout = settings.realtime_relay_poll_seconds
+        if count == BUSY:  # another process is relaying; it will drain the table
+            timeout = min(timeout, 0.2)
+        try:
+            await asyncio.wait_for(wake.wait(), timeout)
+        except TimeoutError:
+            pass
+
+
+async def run_outbox_listener(app: web.Application, wake: asyncio.Event) -> None:
+    while True:
+        conn = None
+        try:
+            conn = await outbox_relay.listen(app[DATABASE_DSN], wake.set)
+            lost = asyncio.Event()
+            conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
+            wake.set()  # anything committed while we were not listening
+            await lost.wait()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("outbox LISTEN connection lost; polling meanwhile", exc_info=True)
+        finally:
+            if conn is not None and not conn.is_closed():
+                await conn.close()
+        await asyncio.sleep(1.0)
+
+
+async def run_auth_sweep(app: web.Application, hub: Hub) -> None:
+    while True:
+        await asyncio.sleep(app[SETTINGS].realtime_auth_sweep_seconds)
+        try:
+            await sweep(app, hub)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("auth sweep failed")
+
+
+async def sweep(app: web.Application, hub: Hub) -> None:
+    now = app[CLOCK].now()
+    live = [s for s in hub.clients.values() if not s.closing]
+    for state in live:
+        if state.identity.expires_at <= now:
+            await hub.end(state, "token_expired", "The access token has expired.")
+    users = [s for s in live if not s.closing and s.namespace == rules.USER_NAMESPACE]
+    holders = {(s.identity.user_id, s.identity.token_version) for s in users}
+    revoked = await access.revoked_users(pool=app[PG_POOL], holders=holders)
+    for state in users:
+        reason = revoked.get((state.identity.user_id, state.identity.token_version))
+        if reason is not None:
+            await hub.end(state, reason, "The session was revoked.")

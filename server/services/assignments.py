@@ -1,0 +1,297 @@
+"""Assignment use cases: create (a draft), read, change, publish, delete, and the listings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+
+from server.domain import assignment_access as rules
+from server.domain import course_access as access
+from server.domain.assignments import (
+    STAFF_FILTERS,
+    STUDENT_FILTERS,
+    AssignmentCreate,
+    AssignmentPage,
+    AssignmentQuery,
+    AssignmentRead,
+    AssignmentUpdate,
+    max_score,
+    merged_assignment,
+)
+from server.domain.clock import Clock
+from server.domain.cursors import encode_cursor
+from server.domain.errors import Conflict, InvalidInput
+from server.domain.reminders import reminder_times
+from server.services.assignment_views import (
+    as_create,
+    assignment_and_membership,
+    assignment_event,
+    item,
+    keyset_after,
+    read,
+)
+from server.services.course_context import course_and_membership, log_if_assistant
+from server.stores import assignments as store
+from server.stores import outbox, reminders, uploads
+
+
+def _columns(data: AssignmentCreate) -> dict[str, Any]:
+    return {
+        "kind": data.kind.value,
+        "title": data.title,
+        "description": data.description,
+        "instructions": data.instructions,
+        "due_at": data.due_at,
+        "grace_minutes": data.grace_minutes,
+        "accept_late": data.late_policy.accept_late,
+        "penalty_percent_per_day": data.late_policy.penalty_percent_per_day,
+        "max_late_days": data.late_policy.max_late_days,
+        "time_limit_minutes": data.time_limit_minutes,
+        "max_attempts": data.max_attempts,
+        "questions": [q.model_dump(mode="json") for q in data.questions],
+        "attachments": data.attachments,
+        "max_score": max_score(data.questions),
+    }
+
+
+async def _attach(
+    conn: asyncpg.Connection, files: list[uuid.UUID], actor_id: uuid.UUID, course_id: uuid.UUID
+) -> None:
+    if refused := await uploads.attach(conn, files, uploader_id=actor_id, course_id=course_id):
+        raise InvalidInput(
+            "Attach files you uploaded yourself and that belong to no other course.",
+            code="invalid_attachments",
+            details=[{"field": "body.attachments", "file_ids": [str(f) for f in refused]}],
+        )
+
+
+async def create_assignment(
+    *,
+    pool: asyncpg.Pool,
+    clock: Clock,
+    actor_id: uuid.UUID,
+    course_id: uuid.UUID,
+    data: AssignmentCreate,
+) -> AssignmentRead:
+    now = clock.now()
+    assignment_id = uuid.uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        _, m = await course_and_membership(conn, course_id, actor_id, for_change=True)
+        rules.require(rules.can_manage_assignment, m, "create assignments")
+        await _attach(conn, data.attachments, actor_id, course_id)
+        await store.insert(
+            conn,
+            assignment_id=assignment_id,
+            course_id=course_id,
+            created_by=actor_id,
+            fields=_columns(data),
+            now=now,
+        )
+        row = await store.get(conn, assignment_id)
+        await log_if_assistant(
+            conn,
+            m,
+            course_id=course_id,
+            actor_id=actor_id,
+            action="assignment.created",
+            now=now,
+            assignment_id=assignment_id,
+        )
+        await outbox.append(conn, [assignment_event("assignment.created", row, now)])
+        return read(row, staff=True, counts={})
+
+
+async def get_assignment(
+    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
+) -> AssignmentRead:
+    async with pool.acquire() as conn:
+        row, m = await assignment_and_membership(conn, assignment_id, actor_id)
+        rules.require_visible_assignment(m, published=row["published_at"] is not None)
+        if access.is_staff(m):
+            return read(row, staff=True, counts=await store.counts(conn, assignment_id))
+        status = await store.my_status(conn, assignment_id, actor_id, clock.now())
+        used = await store.attempts_used(conn, assignment_id, actor_id)
+        return read(row, staff=False, my_status=status, attempts_used=used)
+
+
+async def update_assignment(
+    *,
+    pool: asyncpg.Pool,
+    clock: Clock,
+    actor_id: uuid.UUID,
+    assignment_id: uuid.UUID,
+    changes: AssignmentUpdate,
+) -> AssignmentRead:
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        row, m = await assignment_and_membership(conn, assignment_id, actor_id, lock=True)
+        rules.require_visible_assignment(m, published=row["published_at"] is not None)
+        rules.require(rules.can_manage_assignment, m, "change assignments")
+        try:
+            data = AssignmentCreate.model_validate(merged_assignment(as_create(row), changes))
+        except ValidationError as exc:
+            details = [
+                {"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]}
+                for e in exc.errors(include_url=False, include_input=False)
+            ]
+            raise InvalidInput("The changed assignment is not valid.", details=details) from None
+        sent = changes.model_fields_set
+        if "questions" in sent and await store.has_submissions(conn, assignment_id):
+            raise Conflict(
+                "Students have already answered these questions.", code="assignment_has_submissions"
+            )
+        if "attachments" in sent:
+            await _attach(conn, data.attachments, actor_id, row["course_id"])
+        await store.update(conn, assignment_id, _columns(data), now)
+        due_changed = data.due_at != row["due_at"]
+        if due_changed and row["published_at"] is not None:
+            await reminders.schedule(conn, assignment_id, reminder_times(data.due_at, now))
+        updated = await store.get(conn, assignment_id)
+        await log_if_assistant(
+            conn,
+            m,
+            course_id=row["course_id"],
+            actor_id=actor_id,
+            action="assignment.updated",
+            now=now,
+            assignment_id=assignment_id,
+        )
+        await outbox.append(
+            conn,
+            [
+                assignment_event(
+                    "assignment.updated",
+                    updated,
+                    now,
+                    changed=sorted(sent),
+                    due_at_changed=due_changed,
+                    previous_due_at=row["due_at"].isoformat() if due_changed else None,
+                )
+            ],
+        )
+        return read(updated, staff=True, counts=await store.counts(conn, assignment_id))
+
+
+async def publish_assignment(
+    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
+) -> AssignmentRead:
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        row, m = await assignment_and_membership(conn, assignment_id, actor_id, lock=True)
+        rules.require_visible_assignment(m, published=row["published_at"] is not None)
+        rules.require(rules.can_manage_assignment, m, "publish assignments")
+        if row["published_at"] is not None:
+            raise Conflict("The assignment is already published.", code="already_published")
+        await store.publish(conn, assignment_id, now)
+        await reminders.schedule(conn, assignment_id, reminder_times(row["due_at"], now))
+        published = await store.get(conn, assignment_id)
+        await log_if_assistant(
+            conn,
+            m,
+            course_id=row["course_id"],
+            actor_id=actor_id,
+            action="assignment.published",
+            now=now,
+            assignment_id=assignment_id,
+        )
+        await outbox.append(conn, [assignment_event("assignment.published", published, now)])
+        return read(published, staff=True, counts=await store.counts(conn, assignment_id))
+
+
+async def delete_assignment(
+    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
+) -> None:
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        row, m = await assignment_and_membership(conn, assignment_id, actor_id, lock=True)
+        rules.require_visible_assignment(m, published=row["published_at"] is not None)
+        rules.require(rules.can_manage_assignment, m, "delete assignments")
+        await store.soft_delete(conn, assignment_id, now)
+        await reminders.cancel(conn, assignment_id)
+        await log_if_assistant(
+            conn,
+            m,
+            course_id=row["course_id"],
+            actor_id=actor_id,
+            action="assignment.deleted",
+            now=now,
+            assignment_id=assignment_id,
+        )
+        await outbox.append(conn, [assignment_event("assignment.deleted", row, now)])
+
+
+def _page(rows: list[asyncpg.Record], limit: int, *, staff: bool) -> AssignmentPage:
+    items = [item(r, staff=staff) for r in rows[:limit]]
+    more = len(rows) > limit
+    last = rows[limit - 1] if more else None
+    return AssignmentPage(
+        items=items,
+        next_cursor=encode_cursor(last["due_at"].isoformat(), last["id"]) if last else None,
+    )
+
+
+async def list_course_assignments(
+    *,
+    pool: asyncpg.Pool,
+    clock: Clock,
+    actor_id: uuid.UUID,
+    course_id: uuid.UUID,
+    query: AssignmentQuery,
+) -> AssignmentPage:
+    after = keyset_after(query.cursor)
+    async with pool.acquire() as conn:
+        _, m = await course_and_membership(conn, course_id, actor_id)
+        if access.is_staff(m):
+            if query.status is not None and query.status not in STAFF_FILTERS:
+                raise InvalidInput("Staff filter by draft or published.", code="invalid_filter")
+            rows = await store.staff_page(
+                conn,
+                course_id,
+                published=None if query.status is None else query.status == "published",
+                due_from=query.due_from,
+                due_to=query.due_to,
+                after=after,
+                limit=query.limit + 1,
+            )
+            return _page(rows, query.limit, staff=True)
+        access.require(access.is_student, m, "see the assignments")
+        return await _student_page(conn, clock, actor_id, course_id, query, after)
+
+
+async def my_activities(
+    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, query: AssignmentQuery
+) -> AssignmentPage:
+    """ "Mis actividades": the published assignments of every course the caller studies in."""
+    after = keyset_after(query.cursor)
+    async with pool.acquire() as conn:
+        return await _student_page(conn, clock, actor_id, None, query, after)
+
+
+async def _student_page(
+    conn: asyncpg.Connection,
+    clock: Clock,
+    actor_id: uuid.UUID,
+    course_id: uuid.UUID | None,
+    query: AssignmentQuery,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> AssignmentPage:
+    if query.status is not None and query.status not in STUDENT_FILTERS:
+        raise InvalidInput(
+            "Filter by pending, submitted, late, graded or missing.", code="invalid_filter"
+        )
+    rows = await store.student_page(
+        conn,
+        actor_id,
+        now=clock.now(),
+        course_id=course_id,
+        status=query.status,
+        due_from=query.due_from,
+        due_to=query.due_to,
+        after=after,
+        limit=query.limit + 1,
+    )
+    return _page(rows, query.limit, staff=False)

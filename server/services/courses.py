@@ -1,0 +1,287 @@
+"""Course use cases: create, read, change, delete; the catalog, "my courses", favourites."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from server.domain import course_access as access
+from server.domain.clock import Clock
+from server.domain.course_access import CourseRole, Membership
+from server.domain.courses import (
+    CatalogQuery,
+    CourseCreate,
+    CourseItem,
+    CoursePage,
+    CourseRead,
+    CourseUpdate,
+    Eligibility,
+    MyCoursesQuery,
+    check_schedule,
+    item_from,
+)
+from server.domain.cursors import decode_cursor, encode_cursor
+from server.domain.errors import InvalidInput
+from server.domain.events import course_stream, event, user_stream
+from server.services.course_context import course_and_membership, log_if_assistant
+from server.stores import course_content, outbox
+from server.stores import courses as store
+from server.stores import memberships as members_store
+
+
+async def _check_prerequisites(
+    conn: asyncpg.Connection, ids: list[uuid.UUID], course_id: uuid.UUID
+) -> None:
+    if course_id in ids:
+        raise InvalidInput("A course cannot be its own prerequisite.", code="invalid_prerequisite")
+    found = {r["id"] for r in await store.live_titles(conn, ids)}
+    if unknown := [str(i) for i in ids if i not in found]:
+        raise InvalidInput(
+            "Some prerequisite courses do not exist.",
+            code="invalid_prerequisite",
+            details=[{"field": "eligibility.prerequisite_course_ids", "unknown": unknown}],
+        )
+
+
+def _columns(data: dict[str, Any]) -> dict[str, Any]:
+    """Model fields -> course columns (eligibility is stored as an id array)."""
+    out = dict(data)
+    if "eligibility" in out:
+        out["prerequisite_ids"] = list(
+            dict.fromkeys(out.pop("eligibility")["prerequisite_course_ids"])
+        )
+    for key in ("level", "modality"):
+        if key in out:
+            out[key] = str(out[key])
+    return out
+
+
+async def _read(
+    conn: asyncpg.Connection, course: asyncpg.Record, m: Membership | None, today: date
+) -> CourseRead:
+    prereq_ids = list(course["prerequisite_ids"])
+    titles = {r["id"]: r["title"] for r in await store.live_titles(conn, prereq_ids)}
+    owner = await store.public_profile(conn, course["owner_id"])
+    return CourseRead(
+        **item_from(course, today=today, my_role=access.role_name(m)),
+        description=course["description"],
+        objectives=json.loads(course["objectives"]),
+        syllabus=course["syllabus"],
+        eligibility=Eligibility(prerequisite_course_ids=prereq_ids),
+        prerequisites=[{"id": i, "title": titles[i]} for i in prereq_ids if i in titles],
+        owner={"id": owner["id"], "name": owner["name"], "bio": owner["bio"]},
+        modules=[dict(r) for r in await course_content.outline(conn, course["id"])],
+        my_status=m.status.value if access.is_member(m) else None,  # type: ignore[union-attr]
+        created_at=course["created_at"],
+        updated_at=course["updated_at"],
+    )
+
+
+async def create_course(
+    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, data: CourseCreate
+) -> CourseRead:
+    now = clock.now()
+    course_id = uuid.uuid4()
+    fields = _columns(data.model_dump(mode="python"))
+    async with pool.acquire() as conn, conn.transaction():
+        await _check_prerequisites(conn, fields["prerequisite_ids"], course_id)
+        await store.insert(conn, course_id=course_id, owner_id=actor_id, fields=fields, now=now)
+        await members_store.insert(
+            conn, course_id=course_id, user_id=actor_id, role=CourseRole.owner, now=now
+        )
+        await outbox.append(
+            conn,
+            [
+                event(
+                    "course.created",
+                    user_stream(actor_id),
+                    at=now,
+                    course_id=str(course_id),
+                    user_id=str(actor_id),
+                    role="owner",
+                )
+            ],
+        )
+        course, m = await course_and_membership(conn, course_id, actor_id)
+        return await _read(conn, course, m, now.date())
+
+
+async def get_course(
+    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID
+) -> CourseRead:
+    async with pool.acquire() as conn:
+        course, m = await course_and_membership(conn, course_id, actor_id)
+        return await _read(conn, course, m, clock.now().date())
+
+
+async def update_course(
+    *,
+    pool: asyncpg.Pool,
+    clock: Clock,
+    actor_id: uuid.UUID,
+    course_id: uuid.UUID,
+    data: CourseUpdate,
+) -> CourseRead:
+    now = clock.now()
+    changes = _columns(data.model_dump(mode="python", exclude_unset=True))
+    async with pool.acquire() as conn, conn.transaction():
+        course, m = await course_and_membership(
+            conn, course_id, actor_id, lock=True, for_change=True
+        )
+        access.require(access.can_edit_content, m, "edit the course")
+        merged = {**dict(course), **changes}
+        check_schedule(merged["starts_on"], merged["ends_on"], merged["enroll_until"])
+        if merged["capacity"] < course["seats_taken"]:
+            raise InvalidInput(
+                f"capacity cannot go below the {course['seats_taken']} students enrolled.",
+                code="capacity_below_enrolled",
+                details=[{"field": "capacity", "enrolled": course["seats_taken"]}],
+            )
+        if "prerequisite_ids" in changes:
+            await _check_prerequisites(conn, changes["prerequisite_ids"], course_id)
+        await store.update(conn, course_id, changes, now)
+        await log_if_assistant(
+            conn,
+            m,
+            course_id=course_id,
+            actor_id=actor_id,
+            action="course.updated",
+            now=now,
+            fields=sorted(data.model_fields_set),
+        )
+        await outbox.append(
+            conn,
+            [
+                event(
+                    "course.updated",
+                    course_stream(course_id),
+                    at=now,
+                    course_id=str(course_id),
+                    fields=sorted(data.model_fields_set),
+                )
+            ],
+        )
+        course, m = await course_and_membership(conn, course_id, actor_id)
+        return await _read(conn, course, m, now.date())
+
+
+async def delete_course(
+    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID
+) -> None:
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        _, m = await course_and_membership(conn, course_id, actor_id, lock=True, for_change=True)
+        access.require(access.can_delete_course, m, "delete the course")
+        await store.mark_deleted(conn, course_id, now)
+        await outbox.append(
+            conn,
+            [event("course.deleted", course_stream(course_id), at=now, course_id=str(course_id))],
+        )
+
+
+def _after(cursor: str | None) -> tuple[date, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    keys = decode_cursor(cursor, 2)
+    try:
+        return date.fromisoformat(keys[0]), uuid.UUID(keys[1])
+    except (TypeError, ValueError):
+        raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from None
+
+
+def _page(rows: list[asyncpg.Record], limit: int, today: date) -> CoursePage:
+    # Rows come from our own typed columns: skip re-validation on this hot path.
+    items = [
+        CourseItem.model_construct(**item_from(r, today=today, my_role=r["my_role"]))
+        for r in rows[:limit]
+    ]
+    more = len(rows) > limit
+    last = items[-1] if items else None
+    return CoursePage(
+        items=items, next_cursor=encode_cursor(last.starts_on, last.id) if more and last else None
+    )
+
+
+def catalog_filters(query: CatalogQuery) -> dict[str, Any]:
+    return query.model_dump(
+        include={
+            "q",
+            "category",
+            "level",
+            "modality",
+            "starts_after",
+            "starts_before",
+            "available_only",
+        }
+    )
+
+
+async def catalog(
+    *,
+    pool: asyncpg.Pool,
+    clock: Clock,
+    actor_id: uuid.UUID,
+    query: CatalogQuery,
+    favorites_only: bool = False,
+) -> CoursePage:
+    today = clock.now().date()
+    async with pool.acquire() as conn:
+        # One row past the page tells whether there is a next one.
+        rows = await store.catalog(
+            conn,
+            viewer_id=actor_id,
+            today=today,
+            filters=catalog_filters(query),
+            after=_after(query.cursor),
+            limit=query.limit + 1,
+            favorites_only=favorites_only,
+        )
+    return _page(rows, query.limit, today)
+
+
+async def my_courses(
+    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, query: MyCoursesQuery
+) -> CoursePage:
+    today = clock.now().date()
+    async with pool.acquire() as conn:
+        rows = await store.my_courses(
+            conn,
+            user_id=actor_id,
+            today=today,
+            role=query.role,
+            state=query.state,
+            q=query.q,
+            after=_after(query.cursor),
+            limit=query.limit + 1,
+        )
+    return _page(rows, query.limit, today)
+
+
+async def set_favorite(
+    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID, on: bool
+) -> None:
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        await course_and_membership(conn, course_id, actor_id, for_change=on)
+        if on:
+            changed = await store.set_favorite(conn, actor_id, course_id, now)
+        else:
+            changed = await store.unset_favorite(conn, actor_id, course_id)
+        if changed:  # PUT and DELETE are idempotent; only a real change is an event
+            await outbox.append(
+                conn,
+                [
+                    event(
+                        "favorite.changed",
+                        user_stream(actor_id),
+                        at=now,
+                        course_id=str(course_id),
+                        user_id=str(actor_id),
+                        favorite=on,
+                    )
+                ],
+            )

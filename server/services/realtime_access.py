@@ -1,0 +1,81 @@
+"""Use cases behind the Socket.IO namespaces: who is connecting and what they may hear."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from server.domain import realtime as rules
+from server.domain.clock import Clock
+from server.domain.errors import NotFound, PermissionDenied, Unauthenticated
+from server.domain.tokens import decode_access_token
+from server.services.identity import authenticate
+from server.stores import memberships, realtime_access
+
+
+@dataclass(frozen=True)
+class SocketIdentity:
+    user_id: uuid.UUID
+    token_version: int
+    expires_at: datetime
+
+
+async def identify_user(
+    *, pool: asyncpg.Pool, secret: str, clock: Clock, token: str
+) -> SocketIdentity:
+    """Like a REST bearer check (token_invalid/expired/revoked, account_blocked), plus expiry."""
+    principal = await authenticate(pool=pool, secret=secret, clock=clock, token=token)
+    claims = decode_access_token(secret=secret, token=token, now=clock.now())
+    return SocketIdentity(principal.user_id, principal.token_version, claims.expires_at)
+
+
+def identify_admin(*, secret: str, clock: Clock, token: str) -> SocketIdentity:
+    """An admin-realm token. The administration issue adds the admin account checks here."""
+    claims = decode_access_token(secret=secret, token=token, now=clock.now())
+    if claims.realm != "admin":
+        raise Unauthenticated("This namespace needs an admin token.", code="admin_required")
+    return SocketIdentity(claims.user_id, claims.token_version, claims.expires_at)
+
+
+async def user_streams(*, pool: asyncpg.Pool, user_id: uuid.UUID) -> set[str]:
+    async with pool.acquire() as conn:
+        roles = await memberships.course_roles_of_user(conn, user_id)
+    return rules.streams_of(user_id, [(r["course_id"], r["role"]) for r in roles])
+
+
+async def watchable_stream(
+    *, pool: asyncpg.Pool, user_id: uuid.UUID, assignment_id: uuid.UUID
+) -> tuple[str, uuid.UUID]:
+    """The submissions stream of an assignment and its course, for the course's owner and
+    assistants only."""
+    async with pool.acquire() as conn:
+        course_id = await realtime_access.assignment_course(conn, assignment_id)
+        if course_id is None:
+            raise NotFound("No such assignment.", code="assignment_not_found")
+        roles = await memberships.course_roles_of_user(conn, user_id)
+    staff = rules.staff_courses([(r["course_id"], r["role"]) for r in roles])
+    if course_id not in staff:
+        raise PermissionDenied("Only the course's staff may watch submissions.", code="not_staff")
+    return rules.watch_stream(assignment_id), course_id
+
+
+async def revoked_users(
+    *, pool: asyncpg.Pool, holders: set[tuple[uuid.UUID, int]]
+) -> dict[tuple[uuid.UUID, int], str]:
+    """Of (user, token version) pairs held by sockets, those whose tokens no longer count, with
+    the reason (`token_revoked`, `account_blocked`)."""
+    if not holders:
+        return {}
+    async with pool.acquire() as conn:
+        states = await realtime_access.token_states(conn, list({u for u, _ in holders}))
+    out: dict[tuple[uuid.UUID, int], str] = {}
+    for user_id, version in holders:
+        status, current = states.get(user_id, ("deleted", -1))
+        if status == "blocked":
+            out[(user_id, version)] = "account_blocked"
+        elif status == "deleted" or current != version:
+            out[(user_id, version)] = "token_revoked"
+    return out

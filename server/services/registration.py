@@ -1,0 +1,132 @@
+"""Sign-up and email proof: register, verify a PIN, resend one."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+
+import asyncpg
+
+from server.domain import accounts
+from server.domain.accounts import PIN_MAX_ATTEMPTS, PIN_RESEND_INTERVAL, PIN_TTL
+from server.domain.errors import Conflict, InvalidInput, RateLimited
+from server.domain.users import UserCreate, UserRead
+from server.services.accounts_env import AccountsEnv, rate_limit
+from server.services.user_views import user_read
+from server.stores import credentials, mail_queue
+from server.stores import users as users_store
+
+
+async def send_pin(
+    conn: asyncpg.Connection, *, user_id: uuid.UUID, name: str, email: str, now: datetime
+) -> None:
+    """Replace the user's PIN with a new one for `email` and queue the email (same tx)."""
+    pin = accounts.new_pin()
+    await credentials.put_pin(
+        conn,
+        user_id=user_id,
+        email=email,
+        pin_hash=accounts.pin_digest(pin, user_id=user_id, email=email),
+        now=now,
+        expires_at=now + PIN_TTL,
+    )
+    await mail_queue.enqueue(
+        conn,
+        to=email,
+        template="verify_email",
+        params={"name": name, "pin": pin, "minutes_valid": int(PIN_TTL.total_seconds() // 60)},
+        now=now,
+    )
+
+
+async def register(env: AccountsEnv, *, data: UserCreate, client_address: str) -> UserRead:
+    email = accounts.normalize_email(data.email)
+    await rate_limit(env, action="register", email=email, client_address=client_address)
+    accounts.check_password(data.password, email)
+    password_hash = await env.passwords.hash(data.password)
+    now = env.clock.now()
+    async with env.pool.acquire() as conn, conn.transaction():
+        row = await users_store.insert(
+            conn,
+            user_id=uuid.uuid4(),
+            email=email,
+            name=data.name,
+            password_hash=password_hash,
+            google_sub=None,
+            email_verified=False,
+            external_photo_url=None,
+            now=now,
+        )
+        if row is None:
+            raise Conflict("An account with this email already exists.", code="email_taken")
+        await send_pin(conn, user_id=row["id"], name=row["name"], email=email, now=now)
+    return user_read(row, env.storage)
+
+
+_WRONG_PIN = "The PIN is not valid for this email."
+
+
+async def verify_email(env: AccountsEnv, *, email: str, pin: str) -> UserRead:
+    """Prove `email` (a sign-up's address, or a pending new address) with its PIN.
+
+    A wrong PIN is counted in a committed transaction before the error is raised, so the
+    5-try limit holds; the error is raised after the transaction block.
+    """
+    email = accounts.normalize_email(email)
+    now = env.clock.now()
+    failure: InvalidInput | None = None
+    async with env.pool.acquire() as conn, conn.transaction():
+        user = await users_store.awaiting_pin(conn, email)
+        pin_row = await credentials.pin_for(conn, user["id"], email) if user else None
+        if user is None or pin_row is None:
+            raise InvalidInput(_WRONG_PIN, code="invalid_pin")
+        if pin_row["attempts"] >= PIN_MAX_ATTEMPTS:
+            raise InvalidInput(
+                "Too many wrong tries; ask for a new PIN.", code="pin_attempts_exhausted"
+            )
+        if pin_row["expires_at"] <= now:
+            raise InvalidInput("The PIN has expired; ask for a new one.", code="pin_expired")
+        if not accounts.pin_matches(pin, pin_row["pin_hash"], user_id=user["id"], email=email):
+            attempts = await credentials.count_pin_failure(conn, user["id"])
+            failure = InvalidInput(
+                _WRONG_PIN,
+                code="invalid_pin",
+                details=[{"attempts_left": max(0, PIN_MAX_ATTEMPTS - attempts)}],
+            )
+        else:
+            await credentials.delete_pin(conn, user["id"])
+            if user["pending_email"] == email:
+                if await users_store.by_email(conn, email) is not None:
+                    raise Conflict("Another account now uses this email.", code="email_taken")
+                row = await users_store.update(
+                    conn, user["id"], now=now, email=email, pending_email=None, email_verified=True
+                )
+            else:
+                row = await users_store.update(conn, user["id"], now=now, email_verified=True)
+    if failure is not None:
+        raise failure
+    return user_read(row, env.storage)
+
+
+async def resend_pin(env: AccountsEnv, *, email: str, client_address: str) -> None:
+    """Send a new PIN (killing the old one) at most once a minute per email.
+
+    Answers the same whether or not the email is waiting for a PIN (no account enumeration).
+    """
+    email = accounts.normalize_email(email)
+    await rate_limit(env, action="resend", email=email, client_address=client_address)
+    now = env.clock.now()
+    async with env.pool.acquire() as conn, conn.transaction():
+        user = await users_store.awaiting_pin(conn, email)
+        if user is None:
+            return
+        current = await credentials.pin_for(conn, user["id"], email)
+        if current is not None and now < current["sent_at"] + PIN_RESEND_INTERVAL:
+            wait = (current["sent_at"] + PIN_RESEND_INTERVAL - now).total_seconds()
+            raise RateLimited(
+                math.ceil(wait),
+                "A PIN was sent less than a minute ago; wait before asking again.",
+                code="resend_too_soon",
+            )
+        await send_pin(conn, user_id=user["id"], name=user["name"], email=email, now=now)

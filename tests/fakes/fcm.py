@@ -1,0 +1,150 @@
+"""An FCM stand-in on 127.0.0.1: Google's OAuth token endpoint for service accounts and FCM
+HTTP v1 `POST /v1/projects/{project}/messages:send`.
+
+The `fcm` fixture makes a throwaway RSA service account whose `token_uri` points here; the
+token endpoint verifies the signed JWT assertion (RS256, issuer, Google's audience, scope)
+like Google does, and the send endpoint accepts only tokens it issued, for the right project.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
+# google-auth signs its assertion for Google's token endpoint, wherever token_uri points.
+AUDIENCE = "https://oauth2.googleapis.com/token"
+
+
+@dataclass
+class FakeFcm:
+    project_id: str = "classconnect-test"
+    client_email: str = "push@classconnect-test.iam.gserviceaccount.com"
+    url: str = ""
+    service_account_file: Path | None = None
+    public_key: Any = None
+    access_tokens: set[str] = field(default_factory=set)
+    token_requests: int = 0
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    unregistered: set[str] = field(default_factory=set)
+    failures: list[int] = field(default_factory=list)  # statuses for the next sends
+
+    @property
+    def token_uri(self) -> str:
+        return self.url + "/token"
+
+
+def _google_error(status: int, code: str, message: str, fcm_code: str | None = None):
+    details = (
+        [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": fcm_code}]
+        if fcm_code
+        else []
+    )
+    body = {"error": {"code": status, "message": message, "status": code, "details": details}}
+    return web.json_response(body, status=status)
+
+
+def build_app(state: FakeFcm) -> web.Application:
+    async def token(request: web.Request) -> web.Response:
+        state.token_requests += 1
+        form = await request.post()
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return web.json_response({"error": "unsupported_grant_type"}, status=400)
+        try:
+            claims = jwt.decode(
+                str(form.get("assertion", "")),
+                state.public_key,
+                algorithms=["RS256"],
+                audience=AUDIENCE,
+                issuer=state.client_email,
+            )
+        except jwt.PyJWTError as exc:
+            return web.json_response(
+                {"error": "invalid_grant", "error_description": str(exc)}, status=400
+            )
+        if SCOPE not in str(claims.get("scope", "")).split():
+            return web.json_response({"error": "invalid_scope"}, status=400)
+        access = "ya29." + secrets.token_urlsafe(24)
+        state.access_tokens.add(access)
+        return web.json_response(
+            {"access_token": access, "expires_in": 3599, "token_type": "Bearer"}
+        )
+
+    async def send(request: web.Request) -> web.Response:
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or auth[7:] not in state.access_tokens:
+            return _google_error(401, "UNAUTHENTICATED", "Request had invalid credentials.")
+        if request.match_info["project"] != state.project_id:
+            return _google_error(
+                403, "PERMISSION_DENIED", "SenderId mismatch", "SENDER_ID_MISMATCH"
+            )
+        if state.failures:
+            status = state.failures.pop(0)
+            return _google_error(
+                status, "UNAVAILABLE", "The service is unavailable.", "UNAVAILABLE"
+            )
+        body = await request.json()
+        message = body.get("message") if isinstance(body, dict) else None
+        if not isinstance(message, dict) or not isinstance(message.get("token"), str):
+            return _google_error(
+                400, "INVALID_ARGUMENT", "message.token is required", "INVALID_ARGUMENT"
+            )
+        data = message.get("data", {})
+        if not all(isinstance(v, str) for v in data.values()):
+            return _google_error(
+                400, "INVALID_ARGUMENT", "data values must be strings", "INVALID_ARGUMENT"
+            )
+        if message["token"] in state.unregistered:
+            return _google_error(
+                404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED"
+            )
+        name = f"projects/{state.project_id}/messages/{secrets.token_hex(8)}"
+        state.sent.append({"name": name, **body})
+        return web.json_response({"name": name})
+
+    app = web.Application()
+    app.router.add_post("/token", token)
+    app.router.add_post("/v1/projects/{project}/messages:send", send)
+    return app
+
+
+@pytest.fixture
+async def fcm(tmp_path: Path) -> AsyncIterator[FakeFcm]:
+    state = FakeFcm()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    state.public_key = key.public_key()
+    server = TestServer(build_app(state), host="127.0.0.1")
+    await server.start_server()
+    state.url = str(server.make_url("")).rstrip("/")
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    state.service_account_file = tmp_path / "fcm-service-account.json"
+    state.service_account_file.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": state.project_id,
+                "private_key_id": "test-key-1",
+                "private_key": pem,
+                "client_email": state.client_email,
+                "client_id": "1234567890",
+                "token_uri": state.token_uri,
+            }
+        )
+    )
+    yield state
+    await server.close()

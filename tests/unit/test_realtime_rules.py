@@ -1,0 +1,75 @@
+"""Realtime rules, without I/O."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from pydantic import ValidationError
+
+from server.domain import realtime as rules
+
+
+def test_streams_of_a_user_follow_their_course_roles():
+    user, taught, studied = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    streams = rules.streams_of(user, [(taught, "assistant"), (studied, "student")])
+    assert streams == {
+        f"user:{user}",
+        f"course:{taught}",
+        f"course:{taught}:staff",
+        f"course:{studied}",
+    }
+    assert rules.staff_courses([(taught, "owner"), (studied, "student")]) == {taught}
+
+
+@pytest.mark.parametrize(
+    ("last", "seq", "verdict"),
+    [
+        (None, 7, rules.Offer.deliver),
+        (6, 7, rules.Offer.deliver),
+        (7, 7, rules.Offer.duplicate),
+        (9, 7, rules.Offer.duplicate),
+        (5, 7, rules.Offer.gap),
+    ],
+)
+def test_classify_orders_by_seq(last, seq, verdict):
+    assert rules.classify(last, seq) is verdict
+
+
+@pytest.mark.parametrize(
+    ("after", "head", "first", "plan"),
+    [
+        (5, 5, None, rules.ReplayPlan.up_to_date),
+        (3, 5, 4, rules.ReplayPlan.replay),
+        (0, 5, 1, rules.ReplayPlan.replay),
+        (0, 5, 3, rules.ReplayPlan.resync),  # 1 and 2 expired
+        (2, 5, None, rules.ReplayPlan.resync),  # everything expired
+        (9, 5, None, rules.ReplayPlan.resync),  # the client is ahead of this server's log
+    ],
+)
+def test_plan_replay(after, head, first, plan):
+    assert rules.plan_replay(after=after, head=head, first_retained=first) is plan
+
+
+def test_token_bucket_allows_a_burst_then_the_rate():
+    bucket = rules.TokenBucket(rate=2, burst=3)
+    assert [bucket.take(100.0) for _ in range(4)] == [True, True, True, False]
+    assert bucket.take(100.4) is False
+    assert bucket.take(100.5) is True  # one token after half a second at 2/s
+
+
+def test_routes_admin_streams_to_the_admin_namespace():
+    assert rules.route("admin:audit") == ("/admin", "audit")
+    cid = uuid.uuid4()
+    assert rules.route(f"course:{cid}") == ("/", f"course:{cid}")
+
+
+def test_client_events_are_validated():
+    assert rules.ResumeRequest.model_validate({"streams": {"user:x": 3}}).streams == {"user:x": 3}
+    for bad in ({"streams": {"user:x": -1}}, {"streams": []}, {"streams": {}, "extra": 1}):
+        with pytest.raises(ValidationError):
+            rules.ResumeRequest.model_validate(bad)
+    with pytest.raises(ValidationError):
+        rules.WatchRequest.model_validate({"assignment_id": "not-a-uuid"})
+    with pytest.raises(ValidationError):
+        rules.ConnectAuth.model_validate({"resume": {}})
