@@ -15,16 +15,11 @@ from server.domain.assignments import (
 )
 from server.domain.submission_views import AttemptRead
 from server.handlers.auth_context import require_user
-from server.handlers.io import json_response, path_uuid, read_json, read_query
+from server.handlers.io import json_response, path_uuid, read_json, read_query, use_case_deps
 from server.handlers.routing import RouteTable
-from server.keys import CLOCK, PG_POOL
 from server.services import assignments, submissions
 
 routes = RouteTable(tag="assignments", prefix="/api/v1")
-
-
-def ctx(request: web.Request) -> dict:
-    return {"pool": request.app[PG_POOL], "clock": request.app[CLOCK]}
 
 
 def assignment_id(request: web.Request) -> uuid.UUID:
@@ -44,7 +39,7 @@ async def create_assignment(request: web.Request) -> web.Response:
     course_id = path_uuid(request, "course_id", not_found_code="course_not_found")
     data = await read_json(request, AssignmentCreate)
     created = await assignments.create_assignment(
-        **ctx(request), actor_id=user.user_id, course_id=course_id, data=data
+        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, data=data
     )
     return json_response(created, status=201)
 
@@ -62,7 +57,7 @@ async def list_assignments(request: web.Request) -> web.Response:
     course_id = path_uuid(request, "course_id", not_found_code="course_not_found")
     query = read_query(request, AssignmentQuery)
     page = await assignments.list_course_assignments(
-        **ctx(request), actor_id=user.user_id, course_id=course_id, query=query
+        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, query=query
     )
     return json_response(page)
 
@@ -78,7 +73,9 @@ async def my_activities(request: web.Request) -> web.Response:
     user = await require_user(request)
     query = read_query(request, AssignmentQuery)
     return json_response(
-        await assignments.my_activities(**ctx(request), actor_id=user.user_id, query=query)
+        await assignments.my_activities(
+            **use_case_deps(request), actor_id=user.user_id, query=query
+        )
     )
 
 
@@ -91,7 +88,7 @@ async def my_activities(request: web.Request) -> web.Response:
 async def get_assignment(request: web.Request) -> web.Response:
     user = await require_user(request)
     found = await assignments.get_assignment(
-        **ctx(request), actor_id=user.user_id, assignment_id=assignment_id(request)
+        **use_case_deps(request), actor_id=user.user_id, assignment_id=assignment_id(request)
     )
     return json_response(found)
 
@@ -108,7 +105,7 @@ async def update_assignment(request: web.Request) -> web.Response:
     ident = assignment_id(request)
     changes = await read_json(request, AssignmentUpdate)
     updated = await assignments.update_assignment(
-        **ctx(request), actor_id=user.user_id, assignment_id=ident, changes=changes
+        **use_case_deps(request), actor_id=user.user_id, assignment_id=ident, changes=changes
     )
     return json_response(updated)
 
@@ -119,7 +116,7 @@ async def update_assignment(request: web.Request) -> web.Response:
 async def delete_assignment(request: web.Request) -> web.Response:
     user = await require_user(request)
     await assignments.delete_assignment(
-        **ctx(request), actor_id=user.user_id, assignment_id=assignment_id(request)
+        **use_case_deps(request), actor_id=user.user_id, assignment_id=assignment_id(request)
     )
     return web.Response(status=204)
 
@@ -133,7 +130,7 @@ async def delete_assignment(request: web.Request) -> web.Response:
 async def publish_assignment(request: web.Request) -> web.Response:
     user = await require_user(request)
     published = await assignments.publish_assignment(
-        **ctx(request), actor_id=user.user_id, assignment_id=assignment_id(request)
+        **use_case_deps(request), actor_id=user.user_id, assignment_id=assignment_id(request)
     )
     return json_response(published)
 
@@ -148,6 +145,6 @@ async def publish_assignment(request: web.Request) -> web.Response:
 async def start_attempt(request: web.Request) -> web.Response:
     user = await require_user(request)
     attempt, created = await submissions.start_attempt(
-        **ctx(request), actor_id=user.user_id, assignment_id=assignment_id(request)
+        **use_case_deps(request), actor_id=user.user_id, assignment_id=assignment_id(request)
     )
     return json_response(attempt, status=201 if created else 200)

@@ -20,9 +20,9 @@ from server.domain.course_content import (
 )
 from server.handlers.auth_context import require_user
 from server.handlers.errors import ApiError
-from server.handlers.io import json_response, path_uuid, read_json, too_large
+from server.handlers.io import json_response, path_uuid, read_json, too_large, use_case_deps
 from server.handlers.routing import RouteTable
-from server.keys import CLOCK, FILE_STORAGE, PG_POOL, SETTINGS
+from server.keys import FILE_STORAGE, PG_POOL, SETTINGS
 from server.services import course_content as content
 from server.services import course_resources as resources
 
@@ -31,10 +31,6 @@ routes = RouteTable(tag="course content", prefix="/api/v1")
 
 class ResourceList(BaseModel):
     items: list[ResourceRead]
-
-
-def _ctx(request: web.Request) -> dict:
-    return {"pool": request.app[PG_POOL], "clock": request.app[CLOCK]}
 
 
 @routes.get(
@@ -66,7 +62,7 @@ async def create_module(request: web.Request) -> web.Response:
     course_id = path_uuid(request, "course_id", not_found_code="course_not_found")
     data = await read_json(request, ModuleCreate)
     module = await content.create_module(
-        **_ctx(request), actor_id=user.user_id, course_id=course_id, data=data
+        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, data=data
     )
     return json_response(module, status=201)
 
@@ -84,7 +80,7 @@ async def update_module(request: web.Request) -> web.Response:
     data = await read_json(request, ModuleUpdate)
     return json_response(
         await content.update_module(
-            **_ctx(request), actor_id=user.user_id, module_id=module_id, data=data
+            **use_case_deps(request), actor_id=user.user_id, module_id=module_id, data=data
         )
     )
 
@@ -99,7 +95,7 @@ async def delete_module(request: web.Request) -> web.Response:
     user = await require_user(request)
     module_id = path_uuid(request, "module_id", not_found_code="module_not_found")
     await content.delete_module(
-        **_ctx(request),
+        **use_case_deps(request),
         storage=request.app[FILE_STORAGE],
         actor_id=user.user_id,
         module_id=module_id,
@@ -120,7 +116,7 @@ async def reorder_modules(request: web.Request) -> web.Response:
     data = await read_json(request, OrderBody)
     return json_response(
         await content.reorder_modules(
-            **_ctx(request), actor_id=user.user_id, course_id=course_id, ids=data.ids
+            **use_case_deps(request), actor_id=user.user_id, course_id=course_id, ids=data.ids
         )
     )
 
@@ -165,6 +161,7 @@ async def _read_upload(request: web.Request) -> tuple[str, bytes, str]:
     summary="Add a link or video (JSON), or a document or image (multipart/form-data with "
     "fields title and file)",
     body=ResourceCreate,
+    raw_body={"multipart/form-data": "fields `title` and `file` (a document or image)"},
     response=ResourceRead,
     status=201,
     errors=(403, 404, 409, 413),
@@ -178,7 +175,7 @@ async def add_resource(request: web.Request) -> web.Response:
     else:
         link = await read_json(request, ResourceCreate)
     resource = await resources.add_resource(
-        **_ctx(request),
+        **use_case_deps(request),
         storage=request.app[FILE_STORAGE],
         actor_id=user.user_id,
         module_id=module_id,
@@ -201,7 +198,7 @@ async def update_resource(request: web.Request) -> web.Response:
     data = await read_json(request, ResourceUpdate)
     return json_response(
         await resources.update_resource(
-            **_ctx(request), actor_id=user.user_id, resource_id=resource_id, data=data
+            **use_case_deps(request), actor_id=user.user_id, resource_id=resource_id, data=data
         )
     )
 
@@ -213,7 +210,7 @@ async def delete_resource(request: web.Request) -> web.Response:
     user = await require_user(request)
     resource_id = path_uuid(request, "resource_id", not_found_code="resource_not_found")
     await resources.delete_resource(
-        **_ctx(request),
+        **use_case_deps(request),
         storage=request.app[FILE_STORAGE],
         actor_id=user.user_id,
         resource_id=resource_id,
@@ -233,7 +230,7 @@ async def reorder_resources(request: web.Request) -> web.Response:
     module_id = path_uuid(request, "module_id", not_found_code="module_not_found")
     data = await read_json(request, OrderBody)
     items = await resources.reorder_resources(
-        **_ctx(request), actor_id=user.user_id, module_id=module_id, ids=data.ids
+        **use_case_deps(request), actor_id=user.user_id, module_id=module_id, ids=data.ids
     )
     return json_response(ResourceList(items=items))
 

@@ -22,16 +22,12 @@ from server.domain.enrollment import (
     MemberStatusUpdate,
 )
 from server.handlers.auth_context import require_user
-from server.handlers.io import json_response, path_uuid, read_json, read_query
+from server.handlers.io import json_response, path_uuid, read_json, read_query, use_case_deps
 from server.handlers.routing import RouteTable
-from server.keys import CLOCK, PG_POOL
+from server.keys import PG_POOL
 from server.services import courses, enrollment
 
 routes = RouteTable(tag="courses", prefix="/api/v1")
-
-
-def _ctx(request: web.Request) -> dict:
-    return {"pool": request.app[PG_POOL], "clock": request.app[CLOCK]}
 
 
 def _course_id(request: web.Request):
@@ -53,7 +49,7 @@ def _no_content() -> web.Response:
 async def create_course(request: web.Request) -> web.Response:
     user = await require_user(request)
     data = await read_json(request, CourseCreate)
-    course = await courses.create_course(**_ctx(request), actor_id=user.user_id, data=data)
+    course = await courses.create_course(**use_case_deps(request), actor_id=user.user_id, data=data)
     return json_response(course, status=201)
 
 
@@ -63,7 +59,9 @@ async def create_course(request: web.Request) -> web.Response:
 async def catalog(request: web.Request) -> web.Response:
     user = await require_user(request)
     query = read_query(request, CatalogQuery)
-    return json_response(await courses.catalog(**_ctx(request), actor_id=user.user_id, query=query))
+    return json_response(
+        await courses.catalog(**use_case_deps(request), actor_id=user.user_id, query=query)
+    )
 
 
 @routes.get(
@@ -73,7 +71,9 @@ async def get_course(request: web.Request) -> web.Response:
     user = await require_user(request)
     course_id = _course_id(request)
     return json_response(
-        await courses.get_course(**_ctx(request), actor_id=user.user_id, course_id=course_id)
+        await courses.get_course(
+            **use_case_deps(request), actor_id=user.user_id, course_id=course_id
+        )
     )
 
 
@@ -89,7 +89,7 @@ async def update_course(request: web.Request) -> web.Response:
     course_id = _course_id(request)
     data = await read_json(request, CourseUpdate)
     course = await courses.update_course(
-        **_ctx(request), actor_id=user.user_id, course_id=course_id, data=data
+        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, data=data
     )
     return json_response(course)
 
@@ -103,7 +103,9 @@ async def update_course(request: web.Request) -> web.Response:
 async def delete_course(request: web.Request) -> web.Response:
     user = await require_user(request)
     course_id = _course_id(request)
-    await courses.delete_course(**_ctx(request), actor_id=user.user_id, course_id=course_id)
+    await courses.delete_course(
+        **use_case_deps(request), actor_id=user.user_id, course_id=course_id
+    )
     return _no_content()
 
 
@@ -117,7 +119,7 @@ async def my_courses(request: web.Request) -> web.Response:
     user = await require_user(request)
     query = read_query(request, MyCoursesQuery)
     return json_response(
-        await courses.my_courses(**_ctx(request), actor_id=user.user_id, query=query)
+        await courses.my_courses(**use_case_deps(request), actor_id=user.user_id, query=query)
     )
 
 
@@ -130,7 +132,9 @@ async def my_courses(request: web.Request) -> web.Response:
 async def add_favorite(request: web.Request) -> web.Response:
     user = await require_user(request)
     course_id = _course_id(request)
-    await courses.set_favorite(**_ctx(request), actor_id=user.user_id, course_id=course_id, on=True)
+    await courses.set_favorite(
+        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, on=True
+    )
     return _no_content()
 
 
@@ -141,7 +145,7 @@ async def remove_favorite(request: web.Request) -> web.Response:
     user = await require_user(request)
     course_id = _course_id(request)
     await courses.set_favorite(
-        **_ctx(request), actor_id=user.user_id, course_id=course_id, on=False
+        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, on=False
     )
     return _no_content()
 
@@ -153,7 +157,7 @@ async def favorites(request: web.Request) -> web.Response:
     user = await require_user(request)
     query = read_query(request, CatalogQuery)
     page = await courses.catalog(
-        **_ctx(request), actor_id=user.user_id, query=query, favorites_only=True
+        **use_case_deps(request), actor_id=user.user_id, query=query, favorites_only=True
     )
     return json_response(page)
 
@@ -168,7 +172,9 @@ async def favorites(request: web.Request) -> web.Response:
 async def enroll(request: web.Request) -> web.Response:
     user = await require_user(request)
     course_id = _course_id(request)
-    result = await enrollment.enroll(**_ctx(request), actor_id=user.user_id, course_id=course_id)
+    result = await enrollment.enroll(
+        **use_case_deps(request), actor_id=user.user_id, course_id=course_id
+    )
     return json_response(result, status=201)
 
 
@@ -178,7 +184,7 @@ async def enroll(request: web.Request) -> web.Response:
 async def leave(request: web.Request) -> web.Response:
     user = await require_user(request)
     course_id = _course_id(request)
-    await enrollment.leave(**_ctx(request), actor_id=user.user_id, course_id=course_id)
+    await enrollment.leave(**use_case_deps(request), actor_id=user.user_id, course_id=course_id)
     return _no_content()
 
 
@@ -192,7 +198,9 @@ async def members(request: web.Request) -> web.Response:
     user = await require_user(request)
     course_id = _course_id(request)
     return json_response(
-        await enrollment.members(**_ctx(request), actor_id=user.user_id, course_id=course_id)
+        await enrollment.members(
+            **use_case_deps(request), actor_id=user.user_id, course_id=course_id
+        )
     )
 
 
@@ -209,7 +217,7 @@ async def set_member_status(request: web.Request) -> web.Response:
     target = path_uuid(request, "user_id", not_found_code="member_not_found")
     data = await read_json(request, MemberStatusUpdate)
     await enrollment.set_member_status(
-        **_ctx(request),
+        **use_case_deps(request),
         actor_id=user.user_id,
         course_id=course_id,
         user_id=target,
@@ -231,7 +239,11 @@ async def assign_assistant(request: web.Request) -> web.Response:
     target = path_uuid(request, "user_id", not_found_code="user_not_found")
     data = await read_json(request, AssistantUpdate)
     result = await enrollment.assign_assistant(
-        **_ctx(request), actor_id=user.user_id, course_id=course_id, user_id=target, data=data
+        **use_case_deps(request),
+        actor_id=user.user_id,
+        course_id=course_id,
+        user_id=target,
+        data=data,
     )
     return json_response(result)
 
@@ -247,7 +259,7 @@ async def revoke_assistant(request: web.Request) -> web.Response:
     course_id = _course_id(request)
     target = path_uuid(request, "user_id", not_found_code="member_not_found")
     await enrollment.revoke_assistant(
-        **_ctx(request), actor_id=user.user_id, course_id=course_id, user_id=target
+        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, user_id=target
     )
     return _no_content()
 

@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from server.handlers.errors import ApiError
-from server.keys import SETTINGS
+from server.keys import CLOCK, PG_POOL, SETTINGS
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -77,6 +77,11 @@ def path_uuid(request: web.Request, name: str, *, not_found_code: str = "not_fou
         return uuid.UUID(request.match_info[name])
     except ValueError:
         raise ApiError(404, not_found_code, "No such resource.") from None
+
+
+def use_case_deps(request: web.Request) -> dict[str, Any]:
+    """The keyword arguments most use cases take: the Postgres pool and the clock."""
+    return {"pool": request.app[PG_POOL], "clock": request.app[CLOCK]}
 
 
 def json_response(model: BaseModel, status: int = 200, **kw: Any) -> web.Response:

@@ -62,24 +62,25 @@ def _operation(ep: Endpoint, refs: dict[tuple[Any, str], dict[str, Any]]) -> dic
         params += _query_parameters(ep.query)
     if params:
         op["parameters"] = params
+    # A route may take JSON, raw bytes (uploads), or either (e.g. a link or a file resource).
+    body_content: dict[str, Any] = {}
     if ep.body is not None:
-        op["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": refs[(ep.body, "validation")]}},
+        body_content["application/json"] = {"schema": refs[(ep.body, "validation")]}
+    for ctype, desc in (ep.raw_body or {}).items():
+        body_content[ctype] = {
+            "schema": {"type": "string", "format": "binary"},
+            "x-description": desc,
         }
-    elif ep.raw_body:
-        op["requestBody"] = {
-            "required": True,
-            "content": {
-                ctype: {"schema": {"type": "string", "format": "binary"}, "x-description": desc}
-                for ctype, desc in ep.raw_body.items()
-            },
-        }
+    if body_content:
+        op["requestBody"] = {"required": True, "content": body_content}
     ok: dict[str, Any] = {"description": "Success"}
+    ok_content: dict[str, Any] = {}
     if ep.response is not None:
-        ok["content"] = {"application/json": {"schema": refs[(ep.response, "serialization")]}}
-    elif ep.raw_response:
-        ok["content"] = {c: {"schema": {"type": "string"}} for c in ep.raw_response}
+        ok_content["application/json"] = {"schema": refs[(ep.response, "serialization")]}
+    for ctype in ep.raw_response:  # alternative formats (CSV, XLSX) or files
+        ok_content[ctype] = {"schema": {"type": "string", "format": "binary"}}
+    if ok_content:
+        ok["content"] = ok_content
     responses: dict[str, Any] = {str(ep.status): ok}
     error_ref = {"application/json": {"schema": refs[(ErrorResponse, "serialization")]}}
     statuses = set(ep.errors)

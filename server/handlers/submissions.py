@@ -16,10 +16,10 @@ from server.domain.submission_views import (
     SubmissionRead,
 )
 from server.domain.submissions import GradeUpdate, SubmissionCreate
-from server.handlers.assignments import assignment_id, ctx
+from server.handlers.assignments import assignment_id
 from server.handlers.auth_context import require_user
 from server.handlers.errors import ApiError
-from server.handlers.io import json_response, path_uuid, read_json, read_query
+from server.handlers.io import json_response, path_uuid, read_json, read_query, use_case_deps
 from server.handlers.routing import RouteTable
 from server.keys import PG_POOL
 from server.services import assignment_stats, grading, submissions
@@ -60,7 +60,11 @@ async def submit(request: web.Request) -> web.Response:
     key = idempotency_key(request)
     data = await read_json(request, SubmissionCreate)
     done = await submissions.submit(
-        **ctx(request), actor_id=user.user_id, assignment_id=ident, data=data, idempotency_key=key
+        **use_case_deps(request),
+        actor_id=user.user_id,
+        assignment_id=ident,
+        data=data,
+        idempotency_key=key,
     )
     headers = {"Idempotent-Replayed": "true"} if done.replayed else {}
     return web.Response(
@@ -125,7 +129,7 @@ async def grade(request: web.Request) -> web.Response:
     ident = submission_id(request)
     data = await read_json(request, GradeUpdate)
     graded = await grading.save_draft_grade(
-        **ctx(request), actor_id=user.user_id, submission_id=ident, grade=data
+        **use_case_deps(request), actor_id=user.user_id, submission_id=ident, grade=data
     )
     return json_response(graded)
 
@@ -139,7 +143,7 @@ async def grade(request: web.Request) -> web.Response:
 async def publish_grade(request: web.Request) -> web.Response:
     user = await require_user(request)
     published = await grading.publish_grade(
-        **ctx(request), actor_id=user.user_id, submission_id=submission_id(request)
+        **use_case_deps(request), actor_id=user.user_id, submission_id=submission_id(request)
     )
     return json_response(published)
 
@@ -153,7 +157,7 @@ async def publish_grade(request: web.Request) -> web.Response:
 async def publish_grades(request: web.Request) -> web.Response:
     user = await require_user(request)
     result = await grading.publish_grades(
-        **ctx(request), actor_id=user.user_id, assignment_id=assignment_id(request)
+        **use_case_deps(request), actor_id=user.user_id, assignment_id=assignment_id(request)
     )
     return json_response(result)
 
@@ -171,7 +175,7 @@ async def course_stats(request: web.Request) -> web.StreamResponse:
     course_id = path_uuid(request, "course_id", not_found_code="course_not_found")
     query = read_query(request, StatsQuery)
     stats = await assignment_stats.course_stats(
-        **ctx(request), actor_id=user.user_id, course_id=course_id, query=query
+        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, query=query
     )
     if query.format == "json":
         return json_response(stats)
@@ -187,4 +191,6 @@ async def course_stats(request: web.Request) -> web.StreamResponse:
 @routes.get("/users/me/stats", summary="My averages and trend per course", response=MyStats)
 async def my_stats(request: web.Request) -> web.Response:
     user = await require_user(request)
-    return json_response(await assignment_stats.my_stats(**ctx(request), actor_id=user.user_id))
+    return json_response(
+        await assignment_stats.my_stats(**use_case_deps(request), actor_id=user.user_id)
+    )
