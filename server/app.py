@@ -26,7 +26,6 @@ from server.handlers.metrics_middleware import metrics_middleware
 from server.handlers.openapi import build_openapi
 from server.handlers.request_log import request_log_middleware
 from server.handlers.routes import setup_routes
-from server.realtime.setup import setup_realtime
 from server.jobs.deadline_reminders import deadline_reminders_ctx
 from server.jobs.mail_transports import OutboxFileTransport, mail_transport_from
 from server.jobs.mailer import Mailer
@@ -53,6 +52,7 @@ from server.keys import (
     SETTINGS,
 )
 from server.metrics import create_metrics
+from server.realtime.setup import setup_realtime
 from server.services.passwords import Passwords
 from server.settings import Settings
 from server.stores.file_backends import LocalFileStorage, file_storage_from

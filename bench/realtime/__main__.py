@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -98,8 +97,9 @@ async def seed(dsn: str, students: int) -> tuple[uuid.UUID, list[str]]:
     )
     await conn.close()
     tokens = [
-        issue_access_token(secret=SECRET, user_id=i, token_version=0, now=now,
-                           ttl=timedelta(hours=2))  # fmt: skip
+        issue_access_token(
+            secret=SECRET, user_id=i, token_version=0, now=now, ttl=timedelta(hours=2)
+        )
         for i in ids[1:]
     ]
     return course, tokens
@@ -184,8 +184,12 @@ def main() -> None:
         wait_connected(gens)
         time.sleep(1)
         started = time.time()
-        urllib.request.urlopen(urllib.request.Request(
-            f"{floor_url}/broadcast?n={fan_events}&stream={stream}", method="POST"), timeout=120)
+        urllib.request.urlopen(
+            urllib.request.Request(
+                f"{floor_url}/broadcast?n={fan_events}&stream={stream}", method="POST"
+            ),
+            timeout=120,
+        )
         flo = report("fanout floor", results(gens), started, fan_clients * fan_events)
         sio["vs_floor"] = round(sio["deliveries_per_s"] / flo["deliveries_per_s"], 2)
         out += [sio, flo]
@@ -201,8 +205,9 @@ def main() -> None:
             time.sleep(5)
             during = proc.memory_info().rss
             results(gens)
+            per_kb = round((during - before) / args.idle / 1024, 1)
             out.append({"phase": f"memory {name}", "connections": args.idle,
-                        "kb_per_connection": round((during - before) / args.idle / 1024, 1)})  # fmt: skip
+                        "kb_per_connection": per_kb})  # fmt: skip
 
         # 3. Reconnect storm: everybody `behind` events behind on the course stream.
         head = fan_events

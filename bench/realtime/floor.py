@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -38,8 +37,11 @@ async def broadcast(request: web.Request) -> web.Response:
             "id": f"e{seq}", "stream": stream, "seq": seq, "type": "module.changed",
             "at": datetime.now(UTC).isoformat(), "data": {"n": seq},
         })  # fmt: skip
-        sends = [ws.send_str(frame) for ws in list(request.app[CLIENTS])]
-        await asyncio.gather(*sends, return_exceptions=True)
+        for ws in list(request.app[CLIENTS]):
+            try:
+                await ws.send_str(frame)  # returns at once unless that socket's buffer is full
+            except ConnectionError:
+                pass
     return web.json_response({"sent": n, "clients": len(request.app[CLIENTS])})
 
 

@@ -44,7 +44,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def _run(check: ReadinessCheck, app: web.Application) -> str:
     try:
-        await asyncio.wait_for(check(app), CHECK_TIMEOUT_SECONDS)
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            await check(app)
     except TimeoutError:
         return "timeout"
     except Exception as exc:

@@ -24,6 +24,7 @@ import asyncpg
 from server.domain import emails
 from server.domain.clock import Clock
 from server.jobs.mail_transports import MailTransport, OutgoingEmail, PermanentFailure
+from server.jobs.wakeup import wait_for_wakeup
 from server.stores import mail_queue
 from server.stores.mail_queue import QueuedEmail
 
@@ -122,10 +123,7 @@ class Mailer:
                 continue  # probably more due right now
             if self._listener is None or self._listener.is_closed():
                 await self._listen()
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except TimeoutError:
-                pass
+            await wait_for_wakeup(self._wake, self.poll_seconds)
 
     async def run_once(self) -> int:
         """Claim one batch of due emails and deliver it; return how many were claimed."""

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import socketio
@@ -22,9 +23,11 @@ from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 from server.domain import realtime as rules
-from server.keys import MONGO_DB, SCHEDULER
+from server.keys import CLOCK, MONGO_DB, SCHEDULER
+from server.realtime.recent import RecentEnvelopes
 from server.services.realtime_access import SocketIdentity
 from server.stores import event_log
+from server.stores.mongo_indexes import EVENT_LOG_RETENTION_SECONDS
 
 log = logging.getLogger("classconnect.realtime")
 
@@ -80,6 +83,7 @@ class Hub:
         self.transports: dict[str, asyncio.BaseTransport] = {}
         self.on_envelope: list[Any] = []  # callbacks(envelope) run for every relayed envelope
         self.shutting_down = False
+        self.recent = RecentEnvelopes()
 
     # --- registry ---
 
@@ -163,6 +167,7 @@ class Hub:
 
     async def fan_out(self, envelope: dict[str, Any], namespace: str, room: str, sids) -> None:
         """Deliver one relayed envelope to this process's sockets in its room."""
+        self.recent.add(envelope)
         pkt = encode(envelope["type"], envelope, namespace)
         stream, seq = envelope["stream"], envelope["seq"]
         behind: list[ClientState] = []
@@ -246,10 +251,23 @@ class Hub:
         db = self.app[MONGO_DB]
         streams = [s for s in todo if state.subscribed(s)]
         heads = await event_log.heads(db, streams)
+        retained_since = self.app[CLOCK].now() - timedelta(seconds=EVENT_LOG_RETENTION_SECONDS)
         for stream in streams:
             after, head = todo[stream], heads[stream]
             if after is None:
                 state.last[stream] = head
+                continue
+            small = 0 < head - after < self.queue_limit // 2
+            cached = self.recent.between(stream, after, head) if small else None
+            if cached and datetime.fromisoformat(cached[0]["at"]) < retained_since:
+                cached = None  # the log may have expired it: let the log decide (resync)
+            if cached is not None:  # the common reconnect: a few envelopes behind, all in memory
+                for envelope in cached:
+                    if not self.push(state, encode(envelope["type"], envelope, state.namespace)):
+                        return
+                    state.last[stream] = envelope["seq"]
+                if not await self.drained(state):
+                    return
                 continue
             first = await event_log.first_seq(db, stream, after=after) if after < head else None
             plan = rules.plan_replay(after=after, head=head, first_retained=first)
@@ -273,7 +291,9 @@ class Hub:
             if verdict is rules.Offer.gap and stream in skip_holes:
                 # The log was read past `last` several times and still has nothing in between:
                 # a seq allocated but never appended (a relay crashed there). Skip the hole.
-                log.warning("skipping a hole", extra={"stream": stream, "after": state.last[stream]})
+                log.warning(
+                    "skipping a hole", extra={"stream": stream, "after": state.last[stream]}
+                )
                 verdict = rules.Offer.deliver
             if verdict is rules.Offer.deliver:
                 if self.push(state, pkt):

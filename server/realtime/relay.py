@@ -16,6 +16,7 @@ import socketio
 from aiohttp import web
 
 from server.domain import realtime as rules
+from server.jobs.wakeup import wait_for_wakeup
 from server.keys import CLOCK, DATABASE_DSN, MONGO_DB, PG_POOL, SETTINGS
 from server.realtime.hub import Hub
 from server.services import realtime_access as access
@@ -64,10 +65,7 @@ async def run_relay(app: web.Application, sio: socketio.AsyncServer, wake: async
         timeout = settings.realtime_relay_poll_seconds
         if count == BUSY:  # another process is relaying; it will drain the table
             timeout = min(timeout, 0.2)
-        try:
-            await asyncio.wait_for(wake.wait(), timeout)
-        except TimeoutError:
-            pass
+        await wait_for_wakeup(wake, timeout)
 
 
 async def run_outbox_listener(app: web.Application, wake: asyncio.Event) -> None:

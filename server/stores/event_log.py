@@ -103,9 +103,7 @@ async def heads(db: AsyncDatabase, streams: Iterable[str]) -> dict[str, int]:
     """The last seq appended on each stream (0 for a stream that never had an event); every
     seq up to it is in the log unless expired (or lost to a relay crash)."""
     names = list(streams)
-    found = {
-        d["_id"]: d.get("appended", 0) async for d in db[HEADS].find({"_id": {"$in": names}})
-    }
+    found = {d["_id"]: d.get("appended", 0) async for d in db[HEADS].find({"_id": {"$in": names}})}
     return {s: int(found.get(s, 0)) for s in names}
 
 

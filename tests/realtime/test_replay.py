@@ -4,6 +4,7 @@ what they missed, with no gap and no duplicate at the seam, or are told to resyn
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from server.domain.events import user_stream
 from tests.realtime.conftest import record, relayed
@@ -82,14 +83,16 @@ async def test_behind_the_retention_window_means_resync(client, sockets, users, 
         await record(db, "probe", stream, at=clock.now(), n=n)
     await rec.wait_until(lambda: len(rec.envelopes()) == 5)
     await rec.close()
-    # What the 7-day TTL does: the oldest envelopes are gone.
+    # A week later the TTL has removed the oldest envelopes.
+    clock.advance(timedelta(days=7, seconds=1))
     await mongo["event_log"].delete_many({"stream": stream, "seq": {"$lte": 2}})
-    behind = await sockets().connect(alice.token, resume={stream: 1})
+    token = users.token(alice.id)
+    behind = await sockets().connect(token, resume={stream: 1})
     assert behind.of("resync.required") == [{"stream": stream, "seq": 5}]
     assert behind.envelopes() == []
-    near = await sockets().connect(alice.token, resume={stream: 2})
+    near = await sockets().connect(token, resume={stream: 2})
     assert seqs(near, stream) == [3, 4, 5] and near.of("resync.required") == []
-    ahead = await sockets().connect(alice.token, resume={stream: 99})  # e.g. a wiped log
+    ahead = await sockets().connect(token, resume={stream: 99})  # e.g. a wiped log
     assert ahead.of("resync.required") == [{"stream": stream, "seq": 5}]
 
 

@@ -1,0 +1,37 @@
+"""The most recent envelopes of the busiest streams, in memory, so that a reconnect storm (many
+sockets replaying the same course stream from nearly the same seq) reads Mongo once per socket
+for the head and not for the envelopes. Filled from the live fan-out, which every process sees.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+
+class RecentEnvelopes:
+    def __init__(self, *, per_stream: int = 256, streams: int = 2000) -> None:
+        self.per_stream = per_stream
+        self.max_streams = streams
+        self._streams: OrderedDict[str, dict[int, dict[str, Any]]] = OrderedDict()
+
+    def add(self, envelope: dict[str, Any]) -> None:
+        stream = envelope["stream"]
+        recent = self._streams.get(stream)
+        if recent is None:
+            recent = self._streams[stream] = {}
+            if len(self._streams) > self.max_streams:
+                self._streams.popitem(last=False)  # least recently written stream
+        else:
+            self._streams.move_to_end(stream)
+        recent[envelope["seq"]] = envelope
+        if len(recent) > self.per_stream:
+            del recent[min(recent)]
+
+    def between(self, stream: str, after: int, head: int) -> list[dict[str, Any]] | None:
+        """Envelopes after+1..head in order, or None unless every one of them is here."""
+        recent = self._streams.get(stream)
+        if recent is None or head - after > len(recent):
+            return None
+        out = [recent.get(seq) for seq in range(after + 1, head + 1)]
+        return None if any(e is None for e in out) else out  # type: ignore[return-value]
