@@ -31,6 +31,7 @@ from server.jobs.mail_transports import OutboxFileTransport, mail_transport_from
 from server.jobs.mailer import Mailer
 from server.jobs.metrics_sampler import metrics_sampler_ctx
 from server.jobs.push_transports import PushOutboxFileTransport, push_transport_from
+from server.jobs.token_cache_listener import token_cache_ctx
 from server.keys import (
     CLOCK,
     DATABASE_DSN,
@@ -236,6 +237,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             pg_pool_ctx,
             mongo_client_ctx,
             scheduler_ctx,
+            token_cache_ctx,
             metrics_sampler_ctx,
             file_storage_ctx,
             mailer_ctx,

@@ -18,6 +18,7 @@ from server.jobs.mailer import Mailer
 from server.jobs.push_transports import PushTransport
 from server.metrics import Metrics
 from server.services.passwords import Passwords
+from server.services.token_cache import TokenStateCache
 from server.settings import Settings
 from server.stores.files import FileStorage
 from server.stores.google_identity import GoogleVerifier
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
 JWT_SECRET = web.AppKey("jwt_secret", str)
+TOKEN_CACHE = web.AppKey("token_cache", TokenStateCache)
 ENDPOINTS = web.AppKey("endpoints", list[Endpoint])
 OPENAPI_DOC = web.AppKey("openapi_doc", dict[str, Any])
 # Named checks /readyz runs; a subsystem that can fail on its own (e.g. Redis) adds one.

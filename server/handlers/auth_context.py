@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.domain.errors import Unauthenticated
-from server.keys import CLOCK, JWT_SECRET, PG_POOL
+from server.keys import CLOCK, JWT_SECRET, PG_POOL, TOKEN_CACHE
 from server.services.identity import Principal, authenticate
 
 PRINCIPAL = web.RequestKey("principal", Principal)
@@ -25,7 +25,11 @@ async def require_user(request: web.Request) -> Principal:
         raise Unauthenticated("Send an access token: Authorization: Bearer <token>.")
     app = request.app
     principal = await authenticate(
-        pool=app[PG_POOL], secret=app[JWT_SECRET], clock=app[CLOCK], token=token
+        pool=app[PG_POOL],
+        secret=app[JWT_SECRET],
+        clock=app[CLOCK],
+        token=token,
+        cache=app.get(TOKEN_CACHE),  # absent only while the app is starting
     )
     request[PRINCIPAL] = principal
     return principal

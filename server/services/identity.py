@@ -10,6 +10,7 @@ import asyncpg
 from server.domain.clock import Clock
 from server.domain.errors import Unauthenticated
 from server.domain.tokens import decode_access_token
+from server.services.token_cache import TokenState, TokenStateCache
 from server.stores import users as users_store
 
 
@@ -19,17 +20,39 @@ class Principal:
     token_version: int
 
 
-async def authenticate(*, pool: asyncpg.Pool, secret: str, clock: Clock, token: str) -> Principal:
+async def authenticate(
+    *,
+    pool: asyncpg.Pool,
+    secret: str,
+    clock: Clock,
+    token: str,
+    cache: TokenStateCache | None = None,
+) -> Principal:
     """A valid, unexpired token whose user is active and whose version is current."""
     claims = decode_access_token(secret=secret, token=token, now=clock.now())
     if claims.realm != "user":
         raise Unauthenticated("This token is not for this API.", code="token_invalid")
-    async with pool.acquire() as conn:
-        state = await users_store.token_state(conn, claims.user_id)
-    if state is None or state["status"] == "deleted":
+    state = await _token_state(pool, cache, claims.user_id)
+    if state is None or state[0] == "deleted":
         raise Unauthenticated("The account no longer exists.", code="token_revoked")
-    if state["status"] == "blocked":
+    if state[0] == "blocked":
         raise Unauthenticated("The account is blocked.", code="account_blocked")
-    if state["token_version"] != claims.token_version:
+    if state[1] != claims.token_version:
         raise Unauthenticated("The access token was revoked.", code="token_revoked")
     return Principal(claims.user_id, claims.token_version)
+
+
+async def _token_state(
+    pool: asyncpg.Pool, cache: TokenStateCache | None, user_id: uuid.UUID
+) -> TokenState | None:
+    if cache is not None and (cached := cache.get(user_id)) is not None:
+        return cached
+    generation = cache.generation if cache is not None else 0
+    async with pool.acquire() as conn:
+        row = await users_store.token_state(conn, user_id)
+    if row is None:
+        return None
+    state = (row["status"], row["token_version"])
+    if cache is not None:
+        cache.store(user_id, state, generation)
+    return state
