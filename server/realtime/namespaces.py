@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from server.domain import realtime as rules
 from server.domain.errors import DomainError, Unauthenticated
 from server.domain.events import ADMIN_AUDIT_STREAM
-from server.keys import CLOCK, JWT_SECRET, PG_POOL, SETTINGS
+from server.keys import CLOCK, JWT_SECRET, PG_POOL, SETTINGS, TOKEN_CACHE
 from server.realtime.hub import ClientState, Hub
 from server.services import realtime_access as access
 from server.services.realtime_access import SocketIdentity
@@ -125,7 +125,11 @@ class UserNamespace(BaseNamespace):
         app = self.app
         try:
             identity = await access.identify_user(
-                pool=app[PG_POOL], secret=app[JWT_SECRET], clock=app[CLOCK], token=creds.token
+                pool=app[PG_POOL],
+                secret=app[JWT_SECRET],
+                clock=app[CLOCK],
+                token=creds.token,
+                cache=app.get(TOKEN_CACHE),
             )
         except Unauthenticated as exc:
             raise refuse(exc.code, exc.message) from None

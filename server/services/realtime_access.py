@@ -13,6 +13,7 @@ from server.domain.clock import Clock
 from server.domain.errors import NotFound, PermissionDenied, Unauthenticated
 from server.domain.tokens import decode_access_token
 from server.services.identity import authenticate
+from server.services.token_cache import TokenStateCache
 from server.stores import memberships, realtime_access
 
 
@@ -24,10 +25,15 @@ class SocketIdentity:
 
 
 async def identify_user(
-    *, pool: asyncpg.Pool, secret: str, clock: Clock, token: str
+    *,
+    pool: asyncpg.Pool,
+    secret: str,
+    clock: Clock,
+    token: str,
+    cache: TokenStateCache | None = None,
 ) -> SocketIdentity:
     """Like a REST bearer check (token_invalid/expired/revoked, account_blocked), plus expiry."""
-    principal = await authenticate(pool=pool, secret=secret, clock=clock, token=token)
+    principal = await authenticate(pool=pool, secret=secret, clock=clock, token=token, cache=cache)
     claims = decode_access_token(secret=secret, token=token, now=clock.now())
     return SocketIdentity(principal.user_id, principal.token_version, claims.expires_at)
 
