@@ -117,6 +117,21 @@ async def record_events(dsn: str, course: uuid.UUID, count: int) -> float:
     return started
 
 
+async def record_events_paced(dsn: str, course: uuid.UUID, count: int, rate: float) -> float:
+    """One event per transaction at `rate` per second, each stamped when it commits."""
+    conn = await asyncpg.connect(dsn)
+    loop = asyncio.get_running_loop()
+    started, start = time.time(), loop.time()
+    for n in range(count):
+        await asyncio.sleep(max(0.0, start + n / rate - loop.time()))
+        async with conn.transaction():
+            await outbox.append(
+                conn, [event("module.changed", course_stream(course), at=datetime.now(UTC), n=n)]
+            )
+    await conn.close()
+    return started
+
+
 def report(name: str, r: dict, started: float, expected: int) -> dict:
     lat = r["latencies"]
     span = max(r["done_after"], default=float("nan")) - started
@@ -137,6 +152,7 @@ def main() -> None:
     ap.add_argument("--idle", type=int, default=5000)
     ap.add_argument("--storm", default="2000x50")
     ap.add_argument("--procs", type=int, default=2)
+    ap.add_argument("--rate", type=float, default=100.0, help="events/s of the paced fan-out")
     args = ap.parse_args()
     fan_clients, fan_events = map(int, args.fanout.split("x"))
     storm_clients, storm_behind = map(int, args.storm.split("x"))
@@ -195,6 +211,30 @@ def main() -> None:
         out += [sio, flo]
         print(json.dumps(sio), json.dumps(flo), sep="\n", flush=True)
 
+        # 1b. The same fan-out paced at --rate events/s: latency in steady state, not the time
+        # a million deliveries take to drain.
+        gens = loadgen("sio", server.url, fan_clients, args.procs, token=tokens[0],
+                       expect=fan_events, deadline=120)  # fmt: skip
+        wait_connected(gens)
+        time.sleep(2)
+        started = asyncio.run(record_events_paced(dsn, course, fan_events, args.rate))
+        sio = report("fanout paced socket.io", results(gens), started, fan_clients * fan_events)
+        gens = loadgen("floor", floor_url, fan_clients, args.procs, expect=fan_events,
+                       deadline=120)  # fmt: skip
+        wait_connected(gens)
+        time.sleep(1)
+        started = time.time()
+        urllib.request.urlopen(
+            urllib.request.Request(
+                f"{floor_url}/broadcast?n={fan_events}&stream={stream}&rate={args.rate}",
+                method="POST",
+            ),
+            timeout=120,
+        )
+        flo = report("fanout paced floor", results(gens), started, fan_clients * fan_events)
+        out += [sio, flo]
+        print(json.dumps(sio), json.dumps(flo), sep="\n", flush=True)
+
         # 2. Memory per idle authenticated connection.
         for name, url, proc, mode in (("socket.io", server.url, sproc, "sio"),
                                       ("floor", floor_url, fproc, "floor")):  # fmt: skip
@@ -210,7 +250,7 @@ def main() -> None:
                         "kb_per_connection": per_kb})  # fmt: skip
 
         # 3. Reconnect storm: everybody `behind` events behind on the course stream.
-        head = fan_events
+        head = 2 * fan_events  # the burst and the paced fan-out came before
         asyncio.run(record_events(dsn, course, storm_behind))
         time.sleep(2)
         resume = json.dumps({stream: head})

@@ -1,7 +1,7 @@
 """The floor: a bare aiohttp WebSocket server that broadcasts the same JSON frames.
 
-`POST /broadcast?n=1000&size=…` sends n envelope-shaped frames to every connected client, one
-`send_str` per client per frame (no framework, no per-socket logic).
+`POST /broadcast?n=1000&rate=…` sends n envelope-shaped frames to every connected client, one
+`send_str` per client per frame (no framework, no per-socket logic), at once or paced.
 
     python -m bench.realtime.floor --port 8099
 """
@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -32,10 +33,18 @@ async def ws_handler(request: web.Request) -> web.WebSocketResponse:
 async def broadcast(request: web.Request) -> web.Response:
     n = int(request.query.get("n", "1000"))
     stream = request.query.get("stream", "course:floor")
+    rate = float(request.query.get("rate", "0"))  # events/s; 0 = one burst
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    # A burst is stamped once, like events committed in one transaction on the real server,
+    # so both sides measure from when the event came to be, queueing included.
+    burst_at = datetime.now(UTC).isoformat()
     for seq in range(1, n + 1):
+        if rate:
+            await asyncio.sleep(max(0.0, start + (seq - 1) / rate - loop.time()))
         frame = json.dumps({
             "id": f"e{seq}", "stream": stream, "seq": seq, "type": "module.changed",
-            "at": datetime.now(UTC).isoformat(), "data": {"n": seq},
+            "at": datetime.now(UTC).isoformat() if rate else burst_at, "data": {"n": seq},
         })  # fmt: skip
         for ws in list(request.app[CLIENTS]):
             try:
