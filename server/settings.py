@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # Register, login, resend and forgot: strict per email, generous per client address.
     rate_limit_per_email_per_minute: int = Field(10, ge=1)
     rate_limit_per_address_per_minute: int = Field(300, ge=1)
+    # Proxies in front of us that append to X-Forwarded-For (a load balancer: 1). 0 trusts no
+    # header, so a client cannot pick its own address to dodge the per-address limit.
+    trusted_proxy_hops: int = Field(0, ge=0, le=10)
 
     # Providers. Empty means "use the local stand-in".
     brevo_api_key: SecretStr | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from tests.accounts_flow import PASSWORD, error_of, login, pin_for, register
@@ -148,3 +149,23 @@ async def test_register_is_rate_limited_per_email_and_per_address(client, settin
     clock.advance(timedelta(minutes=1))
     assert (await client.post("/api/v1/auth/register", json=body)).status == 422
     assert await db.fetchval("SELECT count(*) FROM users") == 0
+
+
+async def test_per_address_limit_follows_trusted_proxy_hops(client, settings):
+    settings.rate_limit_per_address_per_minute = 2
+    body = {"email": "x@example.com", "password": "short", "name": "A"}  # refused, still counted
+
+    async def status(n: int, forwarded: str) -> int:
+        resp = await client.post(
+            "/api/v1/auth/register",
+            json={**body, "email": f"u{n}-{uuid.uuid4().hex[:6]}@example.com"},
+            headers={"X-Forwarded-For": forwarded},
+        )
+        return resp.status
+
+    # No trusted proxy: the header is the client's own words, so changing it changes nothing.
+    assert [await status(n, f"10.0.0.{n}") for n in range(3)] == [422, 422, 429]
+    # Behind one load balancer: the last entry is the client, what it wrote before is ignored.
+    settings.trusted_proxy_hops = 1
+    assert [await status(n, f"1.1.1.{n}, 203.0.113.7") for n in range(3)] == [422, 422, 429]
+    assert await status(9, "203.0.113.8") == 422  # another client behind the same balancer

@@ -30,5 +30,20 @@ def accounts_env(request: web.Request) -> AccountsEnv:
 
 
 def client_address(request: web.Request) -> str:
-    # The peer address as aiohttp sees it (it honours Forwarded headers only when configured).
+    """The caller's address for per-address rate limits.
+
+    Each of the TRUSTED_PROXY_HOPS proxies appends the address it received the request from to
+    X-Forwarded-For, so the client is that many entries from the right; anything further left
+    was written by the client and is not trusted.
+    """
+    hops = request.app[SETTINGS].trusted_proxy_hops
+    if hops:
+        forwarded = [
+            part.strip()
+            for header in request.headers.getall("X-Forwarded-For", [])
+            for part in header.split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.remote or "unknown"
