@@ -17,7 +17,7 @@ from aiohttp import web
 
 from server.domain import realtime as rules
 from server.jobs.wakeup import wait_for_wakeup
-from server.keys import CLOCK, DATABASE_DSN, MONGO_DB, PG_POOL, SETTINGS
+from server.keys import CLOCK, DATABASE_DSN, MONGO_DB, PG_POOL, SETTINGS, TOKEN_CACHE
 from server.realtime.hub import Hub
 from server.services import realtime_access as access
 from server.services.relay import BUSY, relay_batch
@@ -88,8 +88,15 @@ async def run_outbox_listener(app: web.Application, wake: asyncio.Event) -> None
 
 
 async def run_auth_sweep(app: web.Application, hub: Hub) -> None:
+    # A blocked user or a password reset is announced by NOTIFY (through the token-state
+    # cache's listener): sweep at once then. The timer still catches expiries, and changes
+    # missed while that listener was reconnecting.
+    changed = asyncio.Event()
+    if (cache := app.get(TOKEN_CACHE)) is not None:
+        cache.on_change.append(lambda _user_id: changed.set())
     while True:
-        await asyncio.sleep(app[SETTINGS].realtime_auth_sweep_seconds)
+        await wait_for_wakeup(changed, app[SETTINGS].realtime_auth_sweep_seconds)
+        changed.clear()
         try:
             await sweep(app, hub)
         except asyncio.CancelledError:

@@ -13,6 +13,7 @@ bumped by every invalidation, stops a read that raced an invalidation from stori
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 TokenState = tuple[str, int]  # (status, token_version)
@@ -31,6 +32,8 @@ class TokenStateCache:
         self.stats = CacheStats()
         self._entries: dict[uuid.UUID, TokenState] = {}
         self._generation = 0
+        # Told the user id of every announced change (e.g. realtime drops that user's sockets).
+        self.on_change: list[Callable[[uuid.UUID], None]] = []
 
     def get(self, user_id: uuid.UUID) -> TokenState | None:
         state = self._entries.get(user_id) if self.live else None
@@ -55,6 +58,8 @@ class TokenStateCache:
     def invalidate(self, user_id: uuid.UUID) -> None:
         self._generation += 1
         self._entries.pop(user_id, None)
+        for callback in self.on_change:
+            callback(user_id)
 
     def reset(self, *, live: bool) -> None:
         """Forget everything; `live` says whether invalidations are being received."""

@@ -12,7 +12,7 @@ import socketio
 
 from server.domain.events import course_staff_stream, course_stream, submissions_stream, user_stream
 from server.domain.tokens import issue_access_token
-from server.keys import JWT_SECRET
+from server.keys import JWT_SECRET, SETTINGS
 from tests.realtime.conftest import add_member, make_course, record
 
 
@@ -184,3 +184,14 @@ async def test_admin_namespace_takes_admin_tokens(client, sockets, db, app, cloc
     await record(db, "audit.entry", "admin:audit", at=clock.now(), action="user.blocked")
     assert (await rec.wait_for("audit.entry"))[0]["data"] == {"action": "user.blocked"}
     assert (await refused(sockets, token, "/"))["code"] == "token_invalid"
+
+
+async def test_revocation_drops_sockets_without_waiting_for_the_sweep(client, sockets, users, db):
+    client.app[SETTINGS].realtime_auth_sweep_seconds = 600  # only the NOTIFY can be in time
+    alice, bob = await users.create("Alice"), await users.create("Bob")
+    rec, other = await sockets().connect(alice.token), await sockets().connect(bob.token)
+    await asyncio.sleep(0.3)  # the sweep loop is now in its long wait
+    await db.execute("UPDATE users SET token_version = token_version + 1 WHERE id = $1", alice.id)
+    ended = await rec.wait_for("session.ended")
+    assert ended[0]["code"] == "token_revoked"
+    assert other.sio.connected and other.of("session.ended") == []
