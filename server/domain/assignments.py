@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from server.domain.patches import PartialUpdate
+
 
 class AssignmentKind(StrEnum):
     task = "task"
@@ -117,10 +119,10 @@ class AssignmentCreate(BaseModel):
         return self
 
 
-class AssignmentUpdate(BaseModel):
+class AssignmentUpdate(PartialUpdate):
     """Any subset of the fields; the service validates the merged result as a whole."""
 
-    model_config = ConfigDict(extra="forbid")
+    nullable = frozenset({"time_limit_minutes"})  # null removes an exam's time limit
     kind: AssignmentKind | None = None
     title: Title | None = None
     description: str | None = Field(None, max_length=20000)
@@ -132,15 +134,6 @@ class AssignmentUpdate(BaseModel):
     max_attempts: int | None = Field(None, ge=1, le=100)
     questions: list[Question] | None = Field(None, min_length=1, max_length=200)
     attachments: list[uuid.UUID] | None = Field(None, max_length=20)
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("Send at least one field to change.")
-        for name in self.model_fields_set - {"time_limit_minutes"}:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null.")
-        return self
 
 
 def max_score(questions: list[Question]) -> float:

@@ -6,12 +6,13 @@ import uuid
 from collections import Counter
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
 from server.domain.errors import InvalidInput
 from server.domain.file_types import DOCUMENTS, IMAGES, sniff
+from server.domain.patches import PartialUpdate
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -21,26 +22,13 @@ class LinkKind(StrEnum):
     video = "video"
 
 
-class _Patch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("Send at least one field to change.")
-        for name in self.model_fields_set:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null.")
-        return self
-
-
 class ModuleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: Title
     description: str = Field("", max_length=5000)
 
 
-class ModuleUpdate(_Patch):
+class ModuleUpdate(PartialUpdate):
     title: Title | None = None
     description: str | None = Field(None, max_length=5000)
 
@@ -54,7 +42,7 @@ class ResourceCreate(BaseModel):
     url: HttpUrl
 
 
-class ResourceUpdate(_Patch):
+class ResourceUpdate(PartialUpdate):
     title: Title | None = None
     url: HttpUrl | None = Field(None, description="Links and videos only.")
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from server.domain.errors import InvalidInput
+from server.domain.patches import PartialUpdate
 
 
 class Level(StrEnum):
@@ -86,10 +87,9 @@ class CourseCreate(CourseFields):
         return self
 
 
-class CourseUpdate(BaseModel):
+class CourseUpdate(PartialUpdate):
     """Any subset of the fields; the merged result is checked again by the service."""
 
-    model_config = ConfigDict(extra="forbid")
     title: Title | None = None
     description: str | None = Field(None, max_length=10000)
     short_description: str | None = Field(None, max_length=300)
@@ -103,15 +103,6 @@ class CourseUpdate(BaseModel):
     objectives: list[Objective] | None = Field(None, max_length=50)
     syllabus: str | None = Field(None, max_length=20000)
     eligibility: Eligibility | None = None
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("Send at least one field to change.")
-        for name in self.model_fields_set:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null.")
-        return self
 
 
 class PublicProfile(BaseModel):

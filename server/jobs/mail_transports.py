@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +18,7 @@ from brevo import AsyncBrevo
 from brevo.core.api_error import ApiError as BrevoApiError
 from brevo.transactional_emails import SendTransacEmailRequestSender, SendTransacEmailRequestToItem
 
+from server.atomic_files import write_atomically
 from server.settings import Settings
 
 
@@ -73,26 +72,11 @@ class OutboxFileTransport:
             "created_at": email.created_at.isoformat() if email.created_at else None,
         }
         data = json.dumps(body, indent=2, default=str).encode()
-        await asyncio.to_thread(_write_atomic, self.directory / name, data)
+        await asyncio.to_thread(write_atomically, self.directory / name, data)
         return name
 
     async def close(self) -> None:
         return None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A dot-name without .json: readers globbing *.json never see a half-written email.
-    tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 class BrevoTransport:

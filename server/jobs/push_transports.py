@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from typing import Any, Protocol
 from pyfcm import FCMNotification
 from pyfcm.async_fcm import send_request
 
+from server.atomic_files import write_atomically
 from server.settings import Settings
 
 # FCM statuses/codes worth another try later; anything else is final for that message.
@@ -83,9 +82,7 @@ class PushOutboxFileTransport:
         for m in messages:
             body = {"id": m.id, "token": m.token, "title": m.title, "body": m.body, "data": m.data}
             name = f"{_now_ns():020d}-{m.id}.json"
-            tmp = self.directory / f".{name}.{secrets.token_hex(4)}.tmp"
-            tmp.write_text(json.dumps(body, indent=2))
-            os.replace(tmp, self.directory / name)
+            write_atomically(self.directory / name, json.dumps(body, indent=2).encode())
 
     async def close(self) -> None:
         return None

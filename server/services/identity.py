@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
@@ -18,6 +19,7 @@ from server.stores import users as users_store
 class Principal:
     user_id: uuid.UUID
     token_version: int
+    expires_at: datetime  # of the token it was authenticated with
 
 
 async def authenticate(
@@ -39,7 +41,7 @@ async def authenticate(
         raise Unauthenticated("The account is blocked.", code="account_blocked")
     if state[1] != claims.token_version:
         raise Unauthenticated("The access token was revoked.", code="token_revoked")
-    return Principal(claims.user_id, claims.token_version)
+    return Principal(claims.user_id, claims.token_version, claims.expires_at)
 
 
 async def _token_state(

@@ -34,8 +34,7 @@ async def identify_user(
 ) -> SocketIdentity:
     """Like a REST bearer check (token_invalid/expired/revoked, account_blocked), plus expiry."""
     principal = await authenticate(pool=pool, secret=secret, clock=clock, token=token, cache=cache)
-    claims = decode_access_token(secret=secret, token=token, now=clock.now())
-    return SocketIdentity(principal.user_id, principal.token_version, claims.expires_at)
+    return SocketIdentity(principal.user_id, principal.token_version, principal.expires_at)
 
 
 def identify_admin(*, secret: str, clock: Clock, token: str) -> SocketIdentity:

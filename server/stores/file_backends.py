@@ -8,15 +8,12 @@ object or the new one, never half of either.
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 from pathlib import Path
 from urllib.parse import quote
 
+from server.atomic_files import write_atomically
 from server.settings import Settings
 from server.stores.files import FileStorage, check_location
-
-_TMP_SUFFIX = ".tmp-upload"
 
 
 class LocalFileStorage:
@@ -37,7 +34,7 @@ class LocalFileStorage:
     async def put(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
         path = self._path(bucket, key)
         header = content_type.replace("\n", " ").encode() + b"\n"
-        await asyncio.to_thread(_write_atomic, path, header, data)
+        await asyncio.to_thread(write_atomically, path, header, data)
 
     async def get(self, bucket: str, key: str) -> tuple[bytes, str] | None:
         path = self._path(bucket, key)
@@ -61,21 +58,6 @@ class LocalFileStorage:
 
     async def close(self) -> None:
         return None
-
-
-def _write_atomic(path: Path, header: bytes, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}{_TMP_SUFFIX}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(header)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def file_storage_from(settings: Settings) -> FileStorage:
