@@ -9,7 +9,7 @@ import sys
 
 from aiohttp import web
 
-from server.settings import Settings, SettingsError
+from server.settings import EventLoop, Settings, SettingsError
 
 log = logging.getLogger("classconnect")
 
@@ -41,14 +41,24 @@ def _serve(settings: Settings) -> int:
     app.on_startup.append(announce)
     web.run_app(
         app,
+        loop=_new_event_loop(settings),
         host=settings.host,
         port=settings.port,
+        backlog=settings.listen_backlog,
         access_log=None,  # request_log_middleware writes the one line per request
         shutdown_timeout=settings.shutdown_timeout_seconds,
         print=None,
         handler_cancellation=True,
     )
     return 0
+
+
+def _new_event_loop(settings: Settings) -> asyncio.AbstractEventLoop:
+    if settings.event_loop is EventLoop.uvloop:
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 def _migrate(settings: Settings) -> int:

@@ -25,6 +25,11 @@ class LogLevel(StrEnum):
     debug = "debug"
 
 
+class EventLoop(StrEnum):
+    uvloop = "uvloop"
+    asyncio = "asyncio"
+
+
 class SettingsError(RuntimeError):
     """The configuration cannot be used as given (raised at start-up, never later)."""
 
@@ -36,6 +41,11 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=0, le=65535)
     environment: Environment = Environment.development
     log_level: LogLevel = LogLevel.info
+    event_loop: EventLoop = EventLoop.uvloop
+    # Pending connections the kernel queues before accept (capped by net.core.somaxconn). A
+    # reconnect storm after a deploy opens thousands at once; with asyncio's default of 100 the
+    # overflow waits for SYN retransmits (1 s, 3 s, 7 s, ...).
+    listen_backlog: int = Field(4096, ge=1)
     data_dir: Path = Path("var")
 
     # Stores. None means "start an embedded server under data_dir".

@@ -2,10 +2,12 @@
 phase is bounded in clients, events and time. Needs Postgres on 127.0.0.1:5432 (a scratch
 database is created and dropped) and starts its own SecantusDB.
 
-    python -m bench.realtime [--fanout 1000x1000] [--idle 5000] [--storm 2000x50] [--procs 2]
+    python -m bench.realtime [--fanout 1000x1000] [--rate 50] [--idle 5000] [--storm 2000x50]
+        [--procs 2] [--phases fanout,paced,memory,storm]
 
 1. Fan-out: N clients in one course room, E events recorded in the outbox (relay -> log ->
-   Socket.IO) vs the floor broadcasting E frames: deliveries/s, p50/p99 latency.
+   Socket.IO) vs the floor broadcasting E frames: deliveries/s, p50/p99 latency; in one burst
+   (throughput) and paced at --rate events/s, one event per transaction (steady-state latency).
 2. Memory: RSS per idle authenticated connection at N connections (and the floor's).
 3. Reconnect storm: N clients connect at once, each E events behind: time until all caught up.
 """
@@ -16,13 +18,16 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from math import nan
 from pathlib import Path
 
 import asyncpg
@@ -35,6 +40,12 @@ from tests.process import ServerProcess, free_port
 
 ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "bench-secret-" + "z" * 40
+
+
+def cpu_seconds(times) -> float:
+    """User + system CPU of psutil's cpu_times() or resource.getrusage()."""
+    user = getattr(times, "user", getattr(times, "ru_utime", 0.0))
+    return user + getattr(times, "system", getattr(times, "ru_stime", 0.0))
 
 
 def pct(values: list[float], p: float) -> float:
@@ -61,10 +72,12 @@ def wait_connected(gens: list[subprocess.Popen]) -> float:
 
 
 def results(gens: list[subprocess.Popen]) -> dict:
-    merged = {"received": 0, "latencies": [], "done_after": [], "complete_clients": 0}
+    merged = {"received": 0, "latencies": [], "done_after": [], "complete_clients": 0,
+              "began": []}  # fmt: skip
     for g in gens:
         r = json.loads(g.stdout.readline())
         if "connected" in r:  # the storm does not wait for connections separately
+            merged["began"].append(r["began"])
             r = json.loads(g.stdout.readline())
         g.wait(timeout=180)
         merged["received"] += r["received"]
@@ -143,7 +156,114 @@ def report(name: str, r: dict, started: float, expected: int) -> dict:
         "deliveries_per_s": round(r["received"] / span) if span == span else None,
         "p50_ms": round(pct(lat, 0.5) * 1000, 1),
         "p99_ms": round(pct(lat, 0.99) * 1000, 1),
+        "max_ms": round(max(lat, default=nan) * 1000, 1),
     }
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    dsn: str
+    server: ServerProcess
+    floor: subprocess.Popen
+    floor_url: str
+    course: uuid.UUID | None = None
+    tokens: list[str] = field(default_factory=list)
+    recorded: int = 0  # events recorded on the course stream so far = its head seq
+    out: list[dict] = field(default_factory=list)
+
+    def emit(self, *rows: dict) -> None:
+        self.out += rows
+        for row in rows:
+            print(json.dumps(row), flush=True)
+
+    def broadcast_floor(self, n: int, rate: float = 0) -> float:
+        started = time.time()
+        url = f"{self.floor_url}/broadcast?n={n}&stream={course_stream(self.course)}&rate={rate}"
+        urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=180)
+        return started
+
+
+def phase_fanout(b: Bench, *, paced: bool) -> None:
+    """The same clients get E events from us (through the outbox) and then from the floor."""
+    clients, events = map(int, b.args.fanout.split("x"))
+    rate = b.args.rate if paced else 0
+    name = "fanout paced" if paced else "fanout"
+    # One token per load-generator process is enough: every student is in the room.
+    gens = loadgen("sio", b.server.url, clients, b.args.procs, token=b.tokens[0], expect=events,
+                   deadline=120)  # fmt: skip
+    wait_connected(gens)
+    time.sleep(2)
+    if paced:
+        started = asyncio.run(record_events_paced(b.dsn, b.course, events, rate))
+    else:
+        started = asyncio.run(record_events(b.dsn, b.course, events))
+    b.recorded += events
+    ours = report(f"{name} socket.io", results(gens), started, clients * events)
+    gens = loadgen("floor", b.floor_url, clients, b.args.procs, expect=events, deadline=120)
+    wait_connected(gens)
+    time.sleep(1)
+    started = b.broadcast_floor(events, rate)
+    floor = report(f"{name} floor", results(gens), started, clients * events)
+    if paced:
+        ours["rate_per_s"] = floor["rate_per_s"] = rate
+    else:
+        ours["vs_floor"] = round(ours["deliveries_per_s"] / floor["deliveries_per_s"], 2)
+    b.emit(ours, floor)
+
+
+def phase_memory(b: Bench) -> None:
+    """RSS per idle authenticated connection, ours and the floor's: the slope between N/2 and N
+    connections (so one-time allocations, like the first arenas, do not count), and beside it
+    the growth from zero to N divided by N."""
+    procs = (("socket.io", b.server.url, b.server.proc.pid, "sio"),
+             ("floor", b.floor_url, b.floor.pid, "floor"))  # fmt: skip
+    half = b.args.idle // 2
+    for name, url, pid, mode in procs:
+        proc = psutil.Process(pid)
+        rss = []
+        gens: list[subprocess.Popen] = []
+        for hold in (40, 20):  # the first half stays connected while the second arrives
+            rss.append(proc.memory_info().rss)
+            more = loadgen(mode, url, half, b.args.procs, token=b.tokens[0], idle=hold,
+                           deadline=120)  # fmt: skip
+            wait_connected(more)
+            gens += more
+            time.sleep(3)
+        rss.append(proc.memory_info().rss)
+        results(gens)
+        b.emit({"phase": f"memory {name}", "connections": 2 * half,
+                "kb_per_connection": round((rss[2] - rss[1]) / half / 1024, 1),
+                "kb_from_zero": round((rss[2] - rss[0]) / (2 * half) / 1024, 1)})  # fmt: skip
+        time.sleep(2)
+
+
+def phase_storm(b: Bench) -> None:
+    """N clients connect at once, each E events behind on the course stream. The clock starts
+    when the load generators start connecting (reported beside: from before they were spawned,
+    which adds their interpreter start-up)."""
+    clients, behind = map(int, b.args.storm.split("x"))
+    head = b.recorded
+    asyncio.run(record_events(b.dsn, b.course, behind))
+    b.recorded += behind
+    time.sleep(2)
+    resume = json.dumps({course_stream(b.course): head})
+    server_cpu = cpu_seconds(psutil.Process(b.server.proc.pid).cpu_times())
+    loadgen_cpu = cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN))
+    spawned = time.time()
+    gens = loadgen("sio", b.server.url, clients, b.args.procs, token=b.tokens[0],
+                   expect=behind, resume=resume, deadline=60)  # fmt: skip
+    r = results(gens)
+    server_cpu = cpu_seconds(psutil.Process(b.server.proc.pid).cpu_times()) - server_cpu
+    loadgen_cpu = cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN)) - loadgen_cpu
+    began = min(r["began"], default=spawned)
+    done = [t - began for t in r["done_after"]]
+    b.emit({"phase": "reconnect storm", "clients": clients, "caught_up": r["complete_clients"],
+            "behind": behind, "p50_s": round(pct(done, 0.5), 2),
+            "p99_s": round(pct(done, 0.99), 2), "all_s": round(max(done, default=nan), 2),
+            "all_s_from_spawn": round(max(r["done_after"], default=nan) - spawned, 2),
+            "server_cpu_s": round(server_cpu, 2),
+            "loadgen_cpu_s": round(loadgen_cpu, 2)})  # fmt: skip
 
 
 def main() -> None:
@@ -152,10 +272,12 @@ def main() -> None:
     ap.add_argument("--idle", type=int, default=5000)
     ap.add_argument("--storm", default="2000x50")
     ap.add_argument("--procs", type=int, default=2)
-    ap.add_argument("--rate", type=float, default=100.0, help="events/s of the paced fan-out")
+    ap.add_argument("--rate", type=float, default=50.0, help="events/s of the paced fan-out")
+    ap.add_argument("--phases", default="fanout,paced,memory,storm")
+    ap.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop",
+                    help="event loop of the server and of the floor")  # fmt: skip
     args = ap.parse_args()
-    fan_clients, fan_events = map(int, args.fanout.split("x"))
-    storm_clients, storm_behind = map(int, args.storm.split("x"))
+    phases = args.phases.split(",")
     tmp = Path(tempfile.mkdtemp(prefix="bench-rt-"))
     db_name = f"bench_rt_{uuid.uuid4().hex[:8]}"
     dsn = ADMIN_URL.rsplit("/", 1)[0] + "/" + db_name
@@ -172,104 +294,34 @@ def main() -> None:
     asyncio.run(admin(f'CREATE DATABASE "{db_name}"'))
     env = {"DATABASE_URL": dsn, "MONGODB_URL": mongo.uri, "DATA_DIR": str(tmp),
            "JWT_SECRET": SECRET, "LOG_LEVEL": "warn", "REDIS_URL": "",
-           "REALTIME_SOCKET_QUEUE_LIMIT": "5000"}  # fmt: skip
+           "REALTIME_SOCKET_QUEUE_LIMIT": "5000", "EVENT_LOOP": args.loop}  # fmt: skip
     server = ServerProcess(env, tmp / "serve.log").start()
     floor_port = free_port()
     floor = subprocess.Popen([sys.executable, "-m", "bench.realtime.floor", "--port",
-                              str(floor_port)])  # fmt: skip
-    floor_url = f"http://127.0.0.1:{floor_port}"
-    out: list[dict] = []
+                              str(floor_port), "--loop", args.loop])  # fmt: skip
+    b = Bench(args, dsn, server, floor, f"http://127.0.0.1:{floor_port}")
     try:
         server.wait_ready()
-        students = max(fan_clients, storm_clients, 1)
-        course, tokens = asyncio.run(seed(dsn, students))
-        stream = course_stream(course)
-        sproc, fproc = psutil.Process(server.proc.pid), psutil.Process(floor.pid)
+        students = max(int(args.fanout.split("x")[0]), int(args.storm.split("x")[0]), 1)
+        b.course, b.tokens = asyncio.run(seed(dsn, students))
         time.sleep(1)
-
-        # 1. Fan-out, Socket.IO then floor, the same clients.
-        # One token per load-generator process is enough: every student is in the room.
-        gens = loadgen("sio", server.url, fan_clients, args.procs, token=tokens[0],
-                       expect=fan_events, deadline=120)  # fmt: skip
-        wait_connected(gens)
-        time.sleep(2)
-        started = asyncio.run(record_events(dsn, course, fan_events))
-        sio = report("fanout socket.io", results(gens), started, fan_clients * fan_events)
-        gens = loadgen("floor", floor_url, fan_clients, args.procs, expect=fan_events,
-                       deadline=120)  # fmt: skip
-        wait_connected(gens)
-        time.sleep(1)
-        started = time.time()
-        urllib.request.urlopen(
-            urllib.request.Request(
-                f"{floor_url}/broadcast?n={fan_events}&stream={stream}", method="POST"
-            ),
-            timeout=120,
-        )
-        flo = report("fanout floor", results(gens), started, fan_clients * fan_events)
-        sio["vs_floor"] = round(sio["deliveries_per_s"] / flo["deliveries_per_s"], 2)
-        out += [sio, flo]
-        print(json.dumps(sio), json.dumps(flo), sep="\n", flush=True)
-
-        # 1b. The same fan-out paced at --rate events/s: latency in steady state, not the time
-        # a million deliveries take to drain.
-        gens = loadgen("sio", server.url, fan_clients, args.procs, token=tokens[0],
-                       expect=fan_events, deadline=120)  # fmt: skip
-        wait_connected(gens)
-        time.sleep(2)
-        started = asyncio.run(record_events_paced(dsn, course, fan_events, args.rate))
-        sio = report("fanout paced socket.io", results(gens), started, fan_clients * fan_events)
-        gens = loadgen("floor", floor_url, fan_clients, args.procs, expect=fan_events,
-                       deadline=120)  # fmt: skip
-        wait_connected(gens)
-        time.sleep(1)
-        started = time.time()
-        urllib.request.urlopen(
-            urllib.request.Request(
-                f"{floor_url}/broadcast?n={fan_events}&stream={stream}&rate={args.rate}",
-                method="POST",
-            ),
-            timeout=120,
-        )
-        flo = report("fanout paced floor", results(gens), started, fan_clients * fan_events)
-        out += [sio, flo]
-        print(json.dumps(sio), json.dumps(flo), sep="\n", flush=True)
-
-        # 2. Memory per idle authenticated connection.
-        for name, url, proc, mode in (("socket.io", server.url, sproc, "sio"),
-                                      ("floor", floor_url, fproc, "floor")):  # fmt: skip
-            before = proc.memory_info().rss
-            gens = loadgen(mode, url, args.idle, args.procs, token=tokens[0], idle=8,
-                           deadline=120)  # fmt: skip
-            wait_connected(gens)
-            time.sleep(5)
-            during = proc.memory_info().rss
-            results(gens)
-            per_kb = round((during - before) / args.idle / 1024, 1)
-            out.append({"phase": f"memory {name}", "connections": args.idle,
-                        "kb_per_connection": per_kb})  # fmt: skip
-
-        # 3. Reconnect storm: everybody `behind` events behind on the course stream.
-        head = 2 * fan_events  # the burst and the paced fan-out came before
-        asyncio.run(record_events(dsn, course, storm_behind))
-        time.sleep(2)
-        resume = json.dumps({stream: head})
-        storm_started = time.time()
-        gens = loadgen("sio", server.url, storm_clients, args.procs, token=tokens[0],
-                       expect=storm_behind, resume=resume, deadline=60)  # fmt: skip
-        r = results(gens)
-        done = [t - storm_started for t in r["done_after"]]
-        out.append({"phase": "reconnect storm", "clients": storm_clients,
-                    "caught_up": r["complete_clients"], "behind": storm_behind,
-                    "p50_s": round(pct(done, 0.5), 2), "p99_s": round(pct(done, 0.99), 2),
-                    "all_s": round(max(done, default=float("nan")), 2)})  # fmt: skip
+        for phase in phases:
+            if phase in ("fanout", "paced"):
+                phase_fanout(b, paced=phase == "paced")
+            elif phase == "memory":
+                phase_memory(b)
+            elif phase == "storm":
+                phase_storm(b)
+            else:
+                raise SystemExit(f"unknown phase {phase!r}")
     finally:
         server.stop()
         floor.terminate()
         floor.wait(10)
         mongo.stop()
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-    for row in out:
+    print("summary:")
+    for row in b.out:
         print(json.dumps(row))
 
 

@@ -3,7 +3,9 @@
 `POST /broadcast?n=1000&rate=…` sends n envelope-shaped frames to every connected client, one
 `send_str` per client per frame (no framework, no per-socket logic), at once or paced.
 
-    python -m bench.realtime.floor --port 8099
+    python -m bench.realtime.floor --port 8099 [--loop uvloop|asyncio]
+
+It runs on the same event loop as the server it is compared with (EVENT_LOOP, uvloop by default).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
+import uvloop
 from aiohttp import web
 
 CLIENTS = web.AppKey("clients", set)
@@ -65,4 +68,7 @@ def make_app() -> web.Application:
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, default=8099)
-    web.run_app(make_app(), host="127.0.0.1", port=p.parse_args().port, print=None)
+    p.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    args = p.parse_args()
+    loop = uvloop.new_event_loop() if args.loop == "uvloop" else asyncio.new_event_loop()
+    web.run_app(make_app(), host="127.0.0.1", port=args.port, print=None, loop=loop)

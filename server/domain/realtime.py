@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -140,3 +140,18 @@ def route(stream: str) -> tuple[str, str]:
     if stream in _ADMIN_ROOMS:
         return ADMIN_NAMESPACE, _ADMIN_ROOMS[stream]
     return USER_NAMESPACE, stream
+
+
+def batches_by_room(
+    envelopes: Iterable[dict[str, Any]], *, limit: int
+) -> list[tuple[tuple[str, str], list[dict[str, Any]]]]:
+    """The envelopes grouped by (namespace, room), each room's in their original order, in
+    batches of at most `limit`; rooms come in the order of their first envelope."""
+    rooms: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for envelope in envelopes:
+        rooms.setdefault(route(envelope["stream"]), []).append(envelope)
+    return [
+        (where, batch[start : start + limit])
+        for where, batch in rooms.items()
+        for start in range(0, len(batch), limit)
+    ]

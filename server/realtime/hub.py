@@ -15,6 +15,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import socketio
@@ -24,6 +25,8 @@ from socketio import packet as sio_packet
 
 from server.domain import realtime as rules
 from server.keys import CLOCK, MONGO_DB, SCHEDULER
+from server.realtime.direct import DirectQueue, ws_frame
+from server.realtime.heads import HeadsBatcher
 from server.realtime.recent import RecentEnvelopes
 from server.services.realtime_access import SocketIdentity
 from server.stores import event_log
@@ -44,6 +47,11 @@ class FrozenPacket(eio_packet.Packet):
 
     def encode(self, b64: bool = False) -> str:  # type: ignore[override]
         return self._wire
+
+    @cached_property
+    def frame(self) -> bytes:
+        """The websocket frame, built once for every socket the direct lane writes it to."""
+        return ws_frame(self._wire.encode())
 
 
 def encode(event: str, data: Any, namespace: str = "/") -> FrozenPacket:
@@ -84,10 +92,12 @@ class Hub:
         self.on_envelope: list[Any] = []  # callbacks(envelope) run for every relayed envelope
         self.shutting_down = False
         self.recent = RecentEnvelopes()
+        self.heads = HeadsBatcher(lambda streams: event_log.heads(self.app[MONGO_DB], streams))
 
     # --- registry ---
 
     async def register(self, state: ClientState) -> None:
+        self._bind_direct_lane(state)
         self.clients[state.sid] = state
         self.by_user.setdefault(state.identity.user_id, set()).add(state.sid)
         await self.sio.save_session(state.sid, {"client": state}, namespace=state.namespace)
@@ -109,21 +119,45 @@ class Hub:
 
     # --- writing to one socket ---
 
+    def transport_of(self, eio_sid: str) -> asyncio.BaseTransport | None:
+        """The TCP transport of the socket's websocket (or of its first request)."""
+        transport = self.transports.get(eio_sid)
+        if transport is None:
+            request = (self.sio.environ.get(eio_sid) or {}).get("aiohttp.request")
+            transport = request.transport if request is not None else None
+        return transport
+
+    def _bind_direct_lane(self, state: ClientState) -> None:
+        # Only once the socket is on its websocket: before that the transport found would be a
+        # long-polling request's. A socket that upgrades later keeps Engine.IO's path.
+        sock = self._socket(state)
+        queue = getattr(sock, "queue", None)
+        if isinstance(queue, DirectQueue) and queue.socket is None and sock.upgraded:
+            transport = self.transport_of(state.eio_sid)
+            if transport is not None:  # asyncio's or uvloop's (which is no WriteTransport)
+                queue.bind(sock, transport)  # type: ignore[arg-type]
+
     def _socket(self, state: ClientState) -> Any:
         sock = self.sio.eio.sockets.get(state.eio_sid)
         if sock is None or sock.closed or sock.closing:
             return None
         return sock
 
-    def push(self, state: ClientState, pkt: FrozenPacket) -> bool:
-        """Queue one packet for the socket, never waiting; past the bound the socket is cut."""
+    def push(self, state: ClientState, *pkts: FrozenPacket) -> bool:
+        """Send packets to the socket (written at once when the direct lane is open, else
+        queued), never waiting; past the queue bound the socket is cut."""
         sock = self._socket(state)
         if sock is None or state.closing:
             return False
-        if sock.queue.qsize() >= self.queue_limit:
+        queue = sock.queue
+        if isinstance(queue, DirectQueue):
+            queue.put_many(pkts)
+        else:
+            for pkt in pkts:
+                queue.put_nowait(pkt)
+        if queue.qsize() > self.queue_limit:
             self.cut(state, "slow_consumer")
             return False
-        sock.queue.put_nowait(pkt)
         return True
 
     def send(self, state: ClientState, event: str, data: Any) -> bool:
@@ -147,11 +181,7 @@ class Hub:
             return
         state.closing = True
         log.info("socket cut", extra={"sid": state.sid, "reason": reason})
-        transport = self.transports.get(state.eio_sid)
-        if transport is None:
-            environ = self.sio.environ.get(state.eio_sid) or {}
-            request = environ.get("aiohttp.request")
-            transport = request.transport if request is not None else None
+        transport = self.transport_of(state.eio_sid)
         if transport is not None:
             transport.abort()
 
@@ -165,38 +195,48 @@ class Hub:
 
     # --- live envelopes ---
 
-    async def fan_out(self, envelope: dict[str, Any], namespace: str, room: str, sids) -> None:
-        """Deliver one relayed envelope to this process's sockets in its room."""
-        self.recent.add(envelope)
-        pkt = encode(envelope["type"], envelope, namespace)
-        stream, seq = envelope["stream"], envelope["seq"]
+    async def fan_out(self, envelopes: list[dict[str, Any]], namespace: str, sids) -> None:
+        """Deliver relayed envelopes of one room (in seq order per stream) to this process's
+        sockets in that room."""
+        items = []
+        for envelope in envelopes:
+            pkt = encode(envelope["type"], envelope, namespace)
+            self.recent.add(envelope, pkt)
+            items.append((envelope["stream"], envelope["seq"], pkt))
         behind: list[ClientState] = []
         for sid in sids:
             state = self.clients.get(sid)
-            if state is not None and self._offer(state, stream, seq, pkt):
+            if state is not None and self._offer(state, items):
                 behind.append(state)
         for state in behind:
             await self.request_catch_up(state, {})
-        for callback in self.on_envelope:
-            await callback(envelope)
+        for envelope in envelopes:
+            for callback in self.on_envelope:
+                await callback(envelope)
 
-    def _offer(self, state: ClientState, stream: str, seq: int, pkt: FrozenPacket) -> bool:
-        """True when the socket just fell behind and must read the log."""
+    def _offer(self, state: ClientState, items: list[tuple[str, int, FrozenPacket]]) -> bool:
+        """Send what passes the seq gate; True when the socket just fell behind and must read
+        the log (it then holds the rest of the batch)."""
         if state.holding:
-            state.held.append((stream, seq, pkt))
+            state.held.extend(items)
             if len(state.held) > self.queue_limit:
                 self.cut(state, "slow_consumer")
             return False
-        verdict = rules.classify(state.last.get(stream), seq)
-        if verdict is rules.Offer.deliver:
-            if self.push(state, pkt):
+        ready: list[FrozenPacket] = []
+        fell_behind = False
+        for index, (stream, seq, pkt) in enumerate(items):
+            verdict = rules.classify(state.last.get(stream), seq)
+            if verdict is rules.Offer.deliver:
+                ready.append(pkt)
                 state.last[stream] = seq
-        elif verdict is rules.Offer.gap:
-            state.holding = True
-            state.held.append((stream, seq, pkt))
-            state.pending.setdefault(stream, state.last[stream])
-            return True
-        return False
+            elif verdict is rules.Offer.gap:
+                state.holding = fell_behind = True
+                state.held.extend(items[index:])
+                state.pending.setdefault(stream, state.last[stream])
+                break
+        if ready:
+            self.push(state, *ready)  # False only for a socket going away: nothing to keep
+        return fell_behind
 
     # --- replay ---
 
@@ -250,7 +290,7 @@ class Hub:
     async def _replay(self, state: ClientState, todo: dict[str, int | None]) -> None:
         db = self.app[MONGO_DB]
         streams = [s for s in todo if state.subscribed(s)]
-        heads = await event_log.heads(db, streams)
+        heads = await self.heads.heads(streams)
         retained_since = self.app[CLOCK].now() - timedelta(seconds=EVENT_LOG_RETENTION_SECONDS)
         for stream in streams:
             after, head = todo[stream], heads[stream]
@@ -259,13 +299,12 @@ class Hub:
                 continue
             small = 0 < head - after < self.queue_limit // 2
             cached = self.recent.between(stream, after, head) if small else None
-            if cached and datetime.fromisoformat(cached[0]["at"]) < retained_since:
+            if cached and datetime.fromisoformat(cached[0][0]["at"]) < retained_since:
                 cached = None  # the log may have expired it: let the log decide (resync)
             if cached is not None:  # the common reconnect: a few envelopes behind, all in memory
-                for envelope in cached:
-                    if not self.push(state, encode(envelope["type"], envelope, state.namespace)):
-                        return
-                    state.last[stream] = envelope["seq"]
+                if not self.push(state, *(pkt for _, pkt in cached)):
+                    return
+                state.last[stream] = head
                 if not await self.drained(state):
                     return
                 continue

@@ -1,8 +1,10 @@
 """Socket.IO client managers: relayed envelopes take ClassConnect's fan-out path, everything else
 python-socketio's own; with REDIS_URL every process receives every envelope through Redis.
 
-Stock room emits create one task per recipient and encode per socket; `Hub.fan_out` encodes
-once and queues the same frame on each socket without waiting, and applies the seq gate.
+The relay emits batches of envelopes under the internal event name `BATCH_EVENT`, one room per
+batch. Stock room emits create one task per recipient and encode per socket; `Hub.fan_out`
+encodes each envelope once, applies the seq gate, and writes a socket's share of the batch at
+once without waiting.
 """
 
 from __future__ import annotations
@@ -22,12 +24,19 @@ from server.realtime.hub import Hub
 log = logging.getLogger("classconnect.realtime")
 
 
-def is_envelope(data: Any, namespace: str | None, room: Any) -> bool:
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("stream"), str)
-        and isinstance(data.get("seq"), int)
-        and rules.route(data["stream"]) == (namespace or "/", room)
+BATCH_EVENT = "cc.envelopes"  # never reaches a client: the hub unpacks it
+
+
+def is_envelope_batch(event: str, data: Any, namespace: str | None, room: Any) -> bool:
+    if event != BATCH_EVENT or not isinstance(data, dict):
+        return False
+    envelopes = data.get("envelopes")
+    return isinstance(envelopes, list) and all(
+        isinstance(e, dict)
+        and isinstance(e.get("stream"), str)
+        and isinstance(e.get("seq"), int)
+        and rules.route(e["stream"]) == (namespace or "/", room)
+        for e in envelopes
     )
 
 
@@ -37,9 +46,12 @@ class FanoutManager(socketio.AsyncManager):
     async def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None,
                    to=None, **kwargs):  # fmt: skip
         room = to or room
-        if self.hub is not None and callback is None and is_envelope(data, namespace, room):
-            sids = list(self.rooms.get(namespace or "/", {}).get(room, {}))
-            await self.hub.fan_out(data, namespace or "/", room, sids)
+        if event == BATCH_EVENT:
+            if self.hub is not None and is_envelope_batch(event, data, namespace, room):
+                sids = list(self.rooms.get(namespace or "/", {}).get(room, {}))
+                await self.hub.fan_out(data["envelopes"], namespace or "/", sids)
+            else:
+                log.error("malformed envelope batch dropped", extra={"room": room})
             return
         await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
                            callback=callback, **kwargs)  # fmt: skip

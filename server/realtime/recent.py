@@ -1,6 +1,7 @@
-"""The most recent envelopes of the busiest streams, in memory, so that a reconnect storm (many
-sockets replaying the same course stream from nearly the same seq) reads Mongo once per socket
-for the head and not for the envelopes. Filled from the live fan-out, which every process sees.
+"""The most recent envelopes of the busiest streams, in memory with their encoded packets, so that
+a reconnect storm (many sockets replaying the same course stream from nearly the same seq) reads
+Mongo once per socket for the head and not for the envelopes, and encodes nothing again. Filled
+from the live fan-out, which every process sees.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ class RecentEnvelopes:
     def __init__(self, *, per_stream: int = 256, streams: int = 2000) -> None:
         self.per_stream = per_stream
         self.max_streams = streams
-        self._streams: OrderedDict[str, dict[int, dict[str, Any]]] = OrderedDict()
+        self._streams: OrderedDict[str, dict[int, tuple[dict[str, Any], Any]]] = OrderedDict()
 
-    def add(self, envelope: dict[str, Any]) -> None:
+    def add(self, envelope: dict[str, Any], packet: Any = None) -> None:
         stream = envelope["stream"]
         recent = self._streams.get(stream)
         if recent is None:
@@ -24,12 +25,14 @@ class RecentEnvelopes:
                 self._streams.popitem(last=False)  # least recently written stream
         else:
             self._streams.move_to_end(stream)
-        recent[envelope["seq"]] = envelope
+        recent[envelope["seq"]] = (envelope, packet)
         if len(recent) > self.per_stream:
             del recent[min(recent)]
 
-    def between(self, stream: str, after: int, head: int) -> list[dict[str, Any]] | None:
-        """Envelopes after+1..head in order, or None unless every one of them is here."""
+    def between(
+        self, stream: str, after: int, head: int
+    ) -> list[tuple[dict[str, Any], Any]] | None:
+        """(envelope, packet) for seqs after+1..head in order, or None unless all are here."""
         recent = self._streams.get(stream)
         if recent is None or head - after > len(recent):
             return None

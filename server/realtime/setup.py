@@ -9,10 +9,10 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 
-import socketio
 from aiohttp import web
 
 from server.keys import READINESS_CHECKS, REALTIME_HUB, SCHEDULER, SETTINGS, SOCKETIO
+from server.realtime.direct import AsyncServer
 from server.realtime.hub import Hub
 from server.realtime.managers import FanoutManager, RedisFanoutManager
 from server.realtime.namespaces import AdminNamespace, UserNamespace
@@ -37,7 +37,7 @@ def setup_realtime(app: web.Application) -> None:
         app[READINESS_CHECKS]["redis"] = lambda app: manager.check()  # type: ignore[union-attr]
     else:
         manager = FanoutManager()
-    sio = socketio.AsyncServer(
+    sio = AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
         cors_allowed_origins="*",  # the mobile app is not a browser origin; tokens gate access
@@ -107,9 +107,7 @@ async def close_sockets(app: web.Application) -> None:
     while sio.eio.sockets and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     for eio_sid in list(sio.eio.sockets):
-        transport = hub.transports.get(eio_sid)
-        request = (sio.environ.get(eio_sid) or {}).get("aiohttp.request")
-        transport = transport or (request.transport if request is not None else None)
+        transport = hub.transport_of(eio_sid)
         if transport is not None:
             transport.abort()
     log.info("realtime closed", extra={"sockets": len(states)})

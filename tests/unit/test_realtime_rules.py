@@ -80,11 +80,15 @@ def test_recent_envelopes_serve_only_complete_ranges():
 
     recent = RecentEnvelopes(per_stream=3, streams=2)
     for seq in (1, 2, 4, 3):  # arrival order across processes may differ
-        recent.add({"stream": "s", "seq": seq})
-    assert [e["seq"] for e in recent.between("s", 1, 4)] == [2, 3, 4]
+        recent.add({"stream": "s", "seq": seq}, f"packet {seq}")
+    assert [(e["seq"], p) for e, p in recent.between("s", 1, 4)] == [
+        (2, "packet 2"),
+        (3, "packet 3"),
+        (4, "packet 4"),
+    ]
     assert recent.between("s", 0, 4) is None  # seq 1 was evicted (3 per stream)
     assert recent.between("s", 4, 5) is None  # 5 never seen here: read the log
     recent.add({"stream": "t", "seq": 1})
     recent.add({"stream": "u", "seq": 1})  # a third stream evicts the least recent ("s")
     assert recent.between("s", 3, 4) is None
-    assert recent.between("u", 0, 1) == [{"stream": "u", "seq": 1}]
+    assert recent.between("u", 0, 1) == [({"stream": "u", "seq": 1}, None)]
