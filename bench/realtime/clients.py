@@ -30,7 +30,7 @@ class Client:
 
 
 async def run_one(args, session: aiohttp.ClientSession, client: Client, go: asyncio.Event,
-                  connected: asyncio.Semaphore) -> None:  # fmt: skip
+                  connected: asyncio.Semaphore, finished: asyncio.Semaphore) -> None:  # fmt: skip
     if args.mode == "sio":
         url = args.url + "/socket.io/?EIO=4&transport=websocket"
     else:
@@ -69,7 +69,13 @@ async def run_one(args, session: aiohttp.ClientSession, client: Client, go: asyn
             client.latencies.append(time.time() - sent)
             if client.received >= args.expect:
                 client.done_at = time.time()
-                return
+                finished.release()
+                break
+        # Stay connected until every client here is done, as real clients would: leaving at
+        # once would add disconnects to the server's work while the others still catch up.
+        reader = asyncio.create_task(_answer_pings(ws))
+        await go.wait()
+        reader.cancel()
 
 
 async def _answer_pings(ws: aiohttp.ClientWebSocketResponse) -> None:
@@ -81,18 +87,26 @@ async def _answer_pings(ws: aiohttp.ClientWebSocketResponse) -> None:
 async def main(args) -> None:
     clients = [Client() for _ in range(args.count)]
     go = asyncio.Event()
-    connected = asyncio.Semaphore(0)
+    connected, finished = asyncio.Semaphore(0), asyncio.Semaphore(0)
     conn = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=conn) as session:
         started, began = time.monotonic(), time.time()
-        tasks = [asyncio.create_task(run_one(args, session, c, go, connected)) for c in clients]
+        tasks = [asyncio.create_task(run_one(args, session, c, go, connected, finished))
+                 for c in clients]  # fmt: skip
         for _ in clients:
             await asyncio.wait_for(connected.acquire(), args.deadline)
         print(json.dumps({"connected": args.count, "seconds": time.monotonic() - started,
                           "began": began}), flush=True)  # fmt: skip
         if args.idle:
             await asyncio.sleep(args.idle)
-            go.set()
+        else:
+            try:
+                async with asyncio.timeout(args.deadline):
+                    for _ in clients:
+                        await finished.acquire()
+            except TimeoutError:
+                pass
+        go.set()
         try:
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), args.deadline)
         except TimeoutError:

@@ -76,7 +76,7 @@ def plan_replay(*, after: int, head: int, first_retained: int | None) -> ReplayP
     return ReplayPlan.replay
 
 
-@dataclass
+@dataclass(slots=True)
 class TokenBucket:
     """`rate` tokens a second up to `burst`; `now` is a monotonic reading in seconds."""
 

@@ -12,8 +12,9 @@ cannot reorder anything:
   writer then waits for the peer to drain, and the hub's queue bound cuts a client that never
   does).
 
-Anything else takes Engine.IO's own path. Because every packet for a socket goes through this
-one queue, the two lanes keep the socket's packet order. A directly written frame is never
+Anything else takes Engine.IO's own path (or, for sockets served by lean_ws.py, which have no
+writer task, a flush task that lives only while packets wait). Because every packet for a socket
+goes through this one queue, the two lanes keep the socket's packet order. A directly written frame is never
 compressed: RFC 7692 lets either side send uncompressed messages (RSV1 clear) on a connection
 that negotiated permessage-deflate, and the compressor's context only moves on compressed ones.
 """
@@ -22,16 +23,39 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from collections import deque
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Any
 
-import engineio
-import socketio
 from engineio import packet as eio_packet
+from socketio import packet as sio_packet
 
 HIGH_WATER = 64 * 1024  # bytes already buffered in the kernel's stead; asyncio's default mark
 
 _TEXT, _BINARY = 0x81, 0x82  # FIN + opcode
+
+
+class FrozenPacket(eio_packet.Packet):
+    """An Engine.IO packet encoded once and written to many sockets as is."""
+
+    def __init__(self, encoded: str) -> None:
+        super().__init__(eio_packet.MESSAGE, encoded)
+        self._wire = "4" + encoded
+
+    def encode(self, b64: bool = False) -> str:  # type: ignore[override]
+        return self._wire
+
+    @cached_property
+    def frame(self) -> bytes:
+        """The websocket frame, built once for every socket the direct lane writes it to."""
+        return ws_frame(self._wire.encode())
+
+
+def encode(event: str, data: Any, namespace: str = "/") -> FrozenPacket:
+    pkt = sio_packet.Packet(sio_packet.EVENT, namespace=namespace, data=[event, data])
+    return FrozenPacket(pkt.encode())
+
 
 
 def ws_frame(payload: bytes, first_byte: int = _TEXT) -> bytes:
@@ -54,32 +78,123 @@ def frame_of(pkt: eio_packet.Packet) -> bytes:
     return ws_frame(encoded.encode())
 
 
-class DirectQueue(asyncio.Queue):
-    """Engine.IO's outgoing queue for one socket, with the direct lane described above."""
+class DirectQueue:
+    """Engine.IO's outgoing queue for one socket, with the direct lane described above.
+
+    It offers what Engine.IO uses of an asyncio.Queue (put, put_nowait, get, get_nowait,
+    task_done, join, qsize, empty) at a fraction of its size: an idle asyncio.Queue holds three
+    deques and an Event (about 3 KB), this holds a deque only while packets wait. And `get()`
+    returns a future, not a coroutine, so Engine.IO's `wait_for(queue.get(), ...)` does not
+    start a task per wait on Python 3.11.
+    """
+
+    __slots__ = ("_flushing", "_getter", "_items", "_joined", "_unfinished", "direct_writes",
+                 "socket", "transport", "ws")  # fmt: skip
 
     def __init__(self) -> None:
-        super().__init__()
+        self._items: deque[Any] | None = None
+        self._getter: asyncio.Future[Any] | None = None  # the one consumer waiting, if any
+        self._unfinished = 0  # queued or handed out, and not yet task_done()
+        self._joined: list[asyncio.Future[None]] = []
         self.socket: Any = None  # the engineio AsyncSocket, once it is on a websocket
         self.transport: asyncio.WriteTransport | None = None
-        self._writer_waiting = False
+        self.ws: Any = None  # set when the socket is served by server.realtime.lean_ws
+        self._flushing = False
         self.direct_writes = 0
 
     def bind(self, socket: Any, transport: asyncio.WriteTransport) -> None:
         self.socket, self.transport = socket, transport
 
-    async def get(self) -> Any:
-        self._writer_waiting = True
+    def serve_lean(self, socket: Any, transport: asyncio.WriteTransport, ws: Any) -> None:
+        """No Engine.IO writer task from now on: what cannot go directly is written by a task
+        that lives only while packets wait (lean_ws.py)."""
+        self.bind(socket, transport)
+        self.ws = ws
+        if self._items:  # the OPEN packet, queued before the websocket existed
+            self._start_flush()
+
+    def _start_flush(self) -> None:
+        self._flushing = True
+        self.socket.server.start_background_task(self._flush)
+
+    async def _flush(self) -> None:
         try:
-            return await super().get()
+            while self._items:
+                item = self._items.popleft()
+                self.task_done()
+                if item is None:
+                    await self.ws.close()
+                    return
+                encoded = item.encode()
+                if isinstance(encoded, bytes):
+                    await self.ws.send_bytes(encoded)  # waits while the peer is not reading
+                else:
+                    await self.ws.send_str(encoded)
+        except Exception:  # the connection is gone; the reader sees it and closes the socket
+            while self._items:
+                self._items.popleft()
+                self.task_done()
         finally:
-            self._writer_waiting = False
+            self._flushing = False
+
+    # --- the asyncio.Queue interface Engine.IO uses ---
+
+    def qsize(self) -> int:
+        return len(self._items) if self._items else 0
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def get(self) -> asyncio.Future[Any]:
+        future = asyncio.get_running_loop().create_future()
+        if self._items:
+            future.set_result(self._items.popleft())
+        else:
+            self._getter = future
+        return future
+
+    def get_nowait(self) -> Any:
+        if not self._items:
+            raise asyncio.QueueEmpty
+        return self._items.popleft()
+
+    async def put(self, item: Any) -> None:
+        self.put_nowait(item)
+
+    def task_done(self) -> None:
+        self._unfinished = max(0, self._unfinished - 1)
+        if not self._unfinished:
+            joined, self._joined = self._joined, []
+            for future in joined:
+                if not future.done():
+                    future.set_result(None)
+
+    async def join(self) -> None:
+        if self._unfinished:
+            future = asyncio.get_running_loop().create_future()
+            self._joined.append(future)
+            await future
+
+    def _enqueue(self, item: Any) -> None:
+        self._unfinished += 1
+        getter, self._getter = self._getter, None
+        if getter is not None and not getter.done():  # a cancelled wait is done() too
+            getter.set_result(item)
+            return
+        if self._items is None:
+            self._items = deque()
+        self._items.append(item)
+        if self.ws is not None and not self._flushing:
+            self._start_flush()
+
+    # --- the direct lane ---
 
     def put_nowait(self, item: Any) -> None:
         # Only Socket.IO messages: Engine.IO's pings keep going through the writer task, whose
         # queue read times out (and closes the socket) after ping_interval + ping_timeout idle.
         if (
             item is not None
-            and item.packet_type == eio_packet.MESSAGE
+            and (self.ws is not None or item.packet_type == eio_packet.MESSAGE)
             and self._can_write_directly()
         ):
             try:
@@ -88,7 +203,7 @@ class DirectQueue(asyncio.Queue):
                 return
             except (ConnectionError, RuntimeError):
                 pass  # the connection went away: let Engine.IO's path notice and close
-        super().put_nowait(item)
+        self._enqueue(item)
 
     def put_many(self, items: Iterable[eio_packet.Packet]) -> None:
         """Several packets in order: written directly in as few writes as the lane allows
@@ -98,7 +213,7 @@ class DirectQueue(asyncio.Queue):
         while done < len(items) and self._can_write_directly():
             chunk, size = [], self.transport.get_write_buffer_size()  # type: ignore[union-attr]
             while done < len(items) and size < HIGH_WATER:
-                if items[done].packet_type != eio_packet.MESSAGE:
+                if self.ws is None and items[done].packet_type != eio_packet.MESSAGE:
                     break
                 frame = frame_of(items[done])
                 chunk.append(frame)
@@ -117,24 +232,17 @@ class DirectQueue(asyncio.Queue):
 
     def _can_write_directly(self) -> bool:
         transport, socket = self.transport, self.socket
+        getter = self._getter
+        if self.ws is not None:  # lean: no writer; the flush task holds packets while it runs
+            idle = not self._flushing
+        else:  # Engine.IO's writer waits, so it holds no packet of its own
+            idle = getter is not None and not getter.done()
         return (
             transport is not None
-            and self._writer_waiting
-            and self.empty()
+            and idle
+            and not self._items
             and socket.upgraded
             and not (socket.closing or socket.closed)
             and not transport.is_closing()
             and transport.get_write_buffer_size() < HIGH_WATER
         )
-
-
-class DirectEngineIOServer(engineio.AsyncServer):
-    def create_queue(self, *args: Any, **kwargs: Any) -> asyncio.Queue:
-        return DirectQueue()
-
-
-class AsyncServer(socketio.AsyncServer):
-    """python-socketio's server on an Engine.IO server whose sockets have the direct lane."""
-
-    def _engineio_server_class(self) -> type[engineio.AsyncServer]:
-        return DirectEngineIOServer

@@ -15,17 +15,14 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 import socketio
 from aiohttp import web
-from engineio import packet as eio_packet
-from socketio import packet as sio_packet
 
 from server.domain import realtime as rules
 from server.keys import CLOCK, MONGO_DB, SCHEDULER
-from server.realtime.direct import DirectQueue, ws_frame
+from server.realtime.direct import DirectQueue, FrozenPacket, encode
 from server.realtime.heads import HeadsBatcher
 from server.realtime.recent import RecentEnvelopes
 from server.services.realtime_access import SocketIdentity
@@ -38,28 +35,7 @@ DRAIN_TIMEOUT_SECONDS = 10.0
 HOLE_RETRIES = 5  # log reads before a missing seq counts as a hole left by a relay crash
 
 
-class FrozenPacket(eio_packet.Packet):
-    """An Engine.IO packet encoded once and written to many sockets as is."""
-
-    def __init__(self, encoded: str) -> None:
-        super().__init__(eio_packet.MESSAGE, encoded)
-        self._wire = "4" + encoded
-
-    def encode(self, b64: bool = False) -> str:  # type: ignore[override]
-        return self._wire
-
-    @cached_property
-    def frame(self) -> bytes:
-        """The websocket frame, built once for every socket the direct lane writes it to."""
-        return ws_frame(self._wire.encode())
-
-
-def encode(event: str, data: Any, namespace: str = "/") -> FrozenPacket:
-    pkt = sio_packet.Packet(sio_packet.EVENT, namespace=namespace, data=[event, data])
-    return FrozenPacket(pkt.encode())
-
-
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ClientState:
     sid: str
     eio_sid: str

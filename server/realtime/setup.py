@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from server.keys import READINESS_CHECKS, REALTIME_HUB, SCHEDULER, SETTINGS, SOCKETIO
-from server.realtime.direct import AsyncServer
+from server.realtime.engine import AsyncServer
 from server.realtime.hub import Hub
 from server.realtime.managers import FanoutManager, RedisFanoutManager
 from server.realtime.namespaces import AdminNamespace, UserNamespace

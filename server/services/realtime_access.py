@@ -17,7 +17,7 @@ from server.services.token_cache import TokenStateCache
 from server.stores import memberships, realtime_access
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SocketIdentity:
     user_id: uuid.UUID
     token_version: int
