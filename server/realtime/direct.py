@@ -14,9 +14,10 @@ cannot reorder anything:
 
 Anything else takes Engine.IO's own path (or, for sockets served by lean_ws.py, which have no
 writer task, a flush task that lives only while packets wait). Because every packet for a socket
-goes through this one queue, the two lanes keep the socket's packet order. A directly written frame is never
-compressed: RFC 7692 lets either side send uncompressed messages (RSV1 clear) on a connection
-that negotiated permessage-deflate, and the compressor's context only moves on compressed ones.
+goes through this one queue, the two lanes keep the socket's packet order. A directly written
+frame is never compressed: RFC 7692 lets either side send uncompressed messages (RSV1 clear) on a
+connection that negotiated permessage-deflate, and the compressor's context only moves on
+compressed ones.
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ class FrozenPacket(eio_packet.Packet):
 def encode(event: str, data: Any, namespace: str = "/") -> FrozenPacket:
     pkt = sio_packet.Packet(sio_packet.EVENT, namespace=namespace, data=[event, data])
     return FrozenPacket(pkt.encode())
-
 
 
 def ws_frame(payload: bytes, first_byte: int = _TEXT) -> bytes:
