@@ -190,31 +190,16 @@ class DirectQueue:
     # --- the direct lane ---
 
     def put_nowait(self, item: Any) -> None:
-        # Only Socket.IO messages: Engine.IO's pings keep going through the writer task, whose
-        # queue read times out (and closes the socket) after ping_interval + ping_timeout idle.
-        if (
-            item is not None
-            and (self.ws is not None or item.packet_type == eio_packet.MESSAGE)
-            and self._can_write_directly()
-        ):
-            try:
-                self.transport.write(frame_of(item))  # type: ignore[union-attr]
-                self.direct_writes += 1
-                return
-            except (ConnectionError, RuntimeError):
-                pass  # the connection went away: let Engine.IO's path notice and close
-        self._enqueue(item)
+        self.put_many((item,))
 
-    def put_many(self, items: Iterable[eio_packet.Packet]) -> None:
-        """Several packets in order: written directly in as few writes as the lane allows
-        (while the transport's buffer stays under HIGH_WATER), the rest queued."""
+    def put_many(self, items: Iterable[Any]) -> None:
+        """Packets in order: written directly in as few writes as the lane allows (while the
+        transport's buffer stays under HIGH_WATER); from the first that cannot, all queued."""
         items = list(items)
         done = 0
         while done < len(items) and self._can_write_directly():
             chunk, size = [], self.transport.get_write_buffer_size()  # type: ignore[union-attr]
-            while done < len(items) and size < HIGH_WATER:
-                if self.ws is None and items[done].packet_type != eio_packet.MESSAGE:
-                    break
+            while done < len(items) and size < HIGH_WATER and self._may_go_direct(items[done]):
                 frame = frame_of(items[done])
                 chunk.append(frame)
                 size += len(frame)
@@ -224,11 +209,17 @@ class DirectQueue:
             try:
                 self.transport.write(b"".join(chunk))  # type: ignore[union-attr]
             except (ConnectionError, RuntimeError):
-                done -= len(chunk)  # let Engine.IO's path notice the connection is gone
+                done -= len(chunk)  # the connection went away: Engine.IO's path notices
                 break
             self.direct_writes += len(chunk)
         for item in items[done:]:
-            self.put_nowait(item)
+            self._enqueue(item)
+
+    def _may_go_direct(self, item: Any) -> bool:
+        # None stops the writer. Under Engine.IO's writer only Socket.IO messages go direct: its
+        # pings keep it awake, as its queue read closes the socket after ping_interval +
+        # ping_timeout without a packet.
+        return item is not None and (self.ws is not None or item.packet_type == eio_packet.MESSAGE)
 
     def _can_write_directly(self) -> bool:
         transport, socket = self.transport, self.socket

@@ -18,7 +18,6 @@ class HeadsBatcher:
         self._read = read
         self._lock = asyncio.Lock()
         self._open: _Batch | None = None  # the batch still taking requests
-        self.queries = 0
 
     async def heads(self, streams: Iterable[str]) -> dict[str, int]:
         wanted = list(streams)
@@ -37,7 +36,6 @@ class HeadsBatcher:
             async with self._lock:  # the previous batch's query is in flight meanwhile
                 if self._open is batch:
                     self._open = None
-                self.queries += 1
                 result = await self._read(sorted(batch.streams))
         except BaseException as exc:
             if batch.followers:  # nobody would retrieve it otherwise

@@ -10,7 +10,6 @@ direct.py). A socket that starts on long-polling and upgrades keeps Engine.IO's 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -41,22 +40,24 @@ async def serve(socket: Any, queue: DirectQueue, ws: web.WebSocketResponse, tran
     socket.connected = socket.upgraded = True
     queue.serve_lean(socket, transport, ws)
     timeout = server.ping_interval + server.ping_timeout
-    while True:
-        try:
-            msg = await ws.receive(timeout=timeout)
-        except (TimeoutError, asyncio.CancelledError):
-            break
-        if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
-            break  # closed by the client, or the connection is gone
-        if len(msg.data) > server.max_http_buffer_size:
-            break
-        try:
-            await socket.receive(eio_packet.Packet(encoded_packet=msg.data))
-        except eio_exceptions.UnknownPacketError:
-            pass
-        except eio_exceptions.SocketIsClosedError:
-            break
-        except Exception:
-            server.logger.exception("Unknown receive error")
-    await ws.close()
-    await socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+    try:
+        while True:
+            try:
+                msg = await ws.receive(timeout=timeout)
+            except TimeoutError:
+                break
+            if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                break  # closed by the client, or the connection is gone
+            if len(msg.data) > server.max_http_buffer_size:
+                break
+            try:
+                await socket.receive(eio_packet.Packet(encoded_packet=msg.data))
+            except eio_exceptions.UnknownPacketError:
+                pass
+            except eio_exceptions.SocketIsClosedError:
+                break
+            except Exception:
+                server.logger.exception("Unknown receive error")
+    finally:  # also when the request task is cancelled (shutdown): the socket still closes
+        await ws.close()
+        await socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
