@@ -8,6 +8,10 @@ count) and reports p50/p99. Prints EXPLAIN ANALYZE to show the indexes in use.
 
     .venv/bin/python -m bench.catalog            # Postgres: TEST_DATABASE_URL or 127.0.0.1:5432
     .venv/bin/python -m bench.catalog --loadgen wrk   # wrk as the load generator
+    .venv/bin/python -m bench.catalog --loop asyncio  # the server on asyncio's loop, not uvloop
+
+Like `serve`, the server runs on uvloop by default, and MongoDB (SecantusDB) runs in a process of
+its own, as a real one would: embedded, its threads would take the GIL from the event loop.
 """
 
 from __future__ import annotations
@@ -24,13 +28,16 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
 import asyncpg
+import uvloop
 from aiohttp import web
 
+from bench.support import start_mongo, with_database
 from server.app import create_app
 from server.domain.tokens import issue_access_token
+from server.heap import freeze_after_startup
 from server.keys import JWT_SECRET, PG_POOL
 from server.settings import Settings
 from server.stores.courses import catalog_query
@@ -129,10 +136,6 @@ def _admin_url() -> str:
     return os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def _with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
 async def floor_handler(request: web.Request) -> web.Response:
     """The same SQL on the same pool, no auth, no pydantic: the cost of the query itself."""
     viewer = request.app["bench_viewer"]
@@ -203,18 +206,58 @@ async def load_wrk(url: str, token: str) -> dict:
     }
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description="GET /courses against its floor")
-    parser.add_argument(
-        "--loadgen", choices=("python", "wrk"), default="python",
-        help="wrk (apt-get install wrk) leaves more of the 2 cores to the server",
-    )  # fmt: skip
-    loadgen = load_wrk if parser.parse_args().loadgen == "wrk" else load
+async def measure(
+    dsn: str, mongo_url: str, data_dir: Path, viewer: uuid.UUID, loadgen: Any
+) -> dict[str, list[dict]]:
+    """Serves the real app (plus the floor's route) and loads both, interleaved."""
+    settings = Settings(
+        _env_file=None,
+        database_url=dsn,
+        data_dir=data_dir,
+        log_level="error",
+        jwt_secret="bench-" + "x" * 40,
+        db_pool_min=10,
+        db_pool_max=20,
+        mongodb_url=mongo_url,
+    )  # type: ignore[call-arg]
+    app = create_app(settings)
+    app["bench_viewer"] = viewer
+    app.router.add_get("/floor/courses", floor_handler)
+    app.on_startup.append(freeze_after_startup)  # as `serve` does
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        token = issue_access_token(
+            secret=app[JWT_SECRET],
+            user_id=viewer,
+            token_version=0,
+            now=datetime.now(UTC),
+            ttl=timedelta(hours=1),
+        )
+        qs = "&".join(f"{k}={v}" for k, v in QUERY.items())
+        targets = {
+            "floor": f"http://127.0.0.1:{port}/floor/courses?{qs}",
+            "ours": f"http://127.0.0.1:{port}/api/v1/courses?{qs}",
+        }
+        results: dict[str, list[dict]] = {"floor": [], "ours": []}
+        for _ in range(ROUNDS):  # interleaved, so drift affects both alike
+            for label, url in targets.items():
+                results[label].append(await loadgen(url, token))
+        return results
+    finally:
+        await runner.cleanup()
+
+
+async def main(args: argparse.Namespace) -> None:
+    loadgen = load_wrk if args.loadgen == "wrk" else load
     admin, name = _admin_url(), f"cc_bench_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(admin)
     await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
-    dsn = _with_db(admin, name)
+    dsn = with_database(admin, name)
     try:
         conn = await asyncpg.connect(dsn)
         await apply_migrations(conn)
@@ -226,7 +269,7 @@ async def main() -> None:
             f"seeded {courses} courses, {enrolled} enrollments in {time.perf_counter() - t0:.1f}s"
         )
         viewer = uuid.UUID("00000000-0000-0000-0000-000000000001")
-        text, args = catalog_query(
+        text, params = catalog_query(
             viewer_id=viewer,
             today=TODAY,
             after=None,
@@ -234,50 +277,21 @@ async def main() -> None:
             filters={k: QUERY[k] for k in ("q", "category", "level")},
         )
         print("EXPLAIN ANALYZE of the catalog query:")
-        for row in await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + text, *args):
+        for row in await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + text, *params):
             print("   ", row[0])
         await conn.close()
 
         with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(
-                _env_file=None,
-                database_url=dsn,
-                data_dir=Path(tmp),
-                log_level="error",
-                jwt_secret="bench-" + "x" * 40,
-                db_pool_min=10,
-                db_pool_max=20,
-                mongodb_url=os.environ.get("MONGODB_URL"),
-            )  # type: ignore[call-arg]
-            app = create_app(settings)
-            app["bench_viewer"] = viewer
-            app.router.add_get("/floor/courses", floor_handler)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            token = issue_access_token(
-                secret=app[JWT_SECRET],
-                user_id=viewer,
-                token_version=0,
-                now=datetime.now(UTC),
-                ttl=timedelta(hours=1),
-            )
-            qs = "&".join(f"{k}={v}" for k, v in QUERY.items())
-            targets = {
-                "floor": f"http://127.0.0.1:{port}/floor/courses?{qs}",
-                "ours": f"http://127.0.0.1:{port}/api/v1/courses?{qs}",
-            }
-            results: dict[str, list[dict]] = {"floor": [], "ours": []}
-            for _ in range(ROUNDS):  # interleaved, so drift affects both alike
-                for label, url in targets.items():
-                    results[label].append(await loadgen(url, token))
-            await runner.cleanup()
+            mongo, mongo_url = start_mongo(Path(tmp))
+            try:
+                results = await measure(dsn, mongo_url, Path(tmp), viewer, loadgen)
+            finally:
+                mongo.kill()
+                mongo.wait()
         size = f"{WRK_SECONDS} s" if loadgen is load_wrk else f"{REQUESTS} requests"
         print(
             f"{CONCURRENCY} concurrent clients, {size} per round, {ROUNDS} rounds "
-            f"({loadgen.__name__})"
+            f"({loadgen.__name__}, server on {args.loop})"
         )
         for label, runs in results.items():
             best = min(runs, key=lambda r: r["p99_ms"])
@@ -297,4 +311,11 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description="GET /courses against its floor")
+    parser.add_argument(
+        "--loadgen", choices=("python", "wrk"), default="python",
+        help="wrk (apt-get install wrk) leaves more of the 2 cores to the server",
+    )  # fmt: skip
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    args = parser.parse_args()
+    (uvloop.run if args.loop == "uvloop" else asyncio.run)(main(args))

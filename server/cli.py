@@ -20,6 +20,7 @@ def _serve(settings: Settings) -> int:
 
         enable_tracing(settings)
     from server.app import create_app
+    from server.heap import freeze_after_startup
 
     settings.resolve_jwt_secret()  # fail fast (production without a secret) before binding
     app = create_app(settings)
@@ -39,6 +40,7 @@ def _serve(settings: Settings) -> int:
         )
 
     app.on_startup.append(announce)
+    app.on_startup.append(freeze_after_startup)
     web.run_app(
         app,
         loop=_new_event_loop(settings),

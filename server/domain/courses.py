@@ -204,8 +204,8 @@ def item_from(row: Any, *, today: date, my_role: str | None) -> dict[str, Any]:
         "title": row["title"],
         "short_description": row["short_description"],
         "category": row["category"],
-        "level": Level(row["level"]),
-        "modality": Modality(row["modality"]),
+        "level": row["level"],  # the model validates it into the enum
+        "modality": row["modality"],
         "capacity": row["capacity"],
         "seats_left": row["capacity"] - row["seats_taken"],
         "starts_on": row["starts_on"],

@@ -1,13 +1,17 @@
 """Access tokens: short-lived HS256 JWTs carrying the user id and the user's token version.
 
 Expiry is checked against the domain clock (not the wall clock) so tests can move time.
+A verified signature is remembered (bounded, per secret and token): every request of a session
+sends the same token, and verifying it again costs more than the rest of a cached request's
+authentication. Expiry is still checked on every use; invalid tokens are never remembered.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 
@@ -48,6 +52,14 @@ def issue_access_token(
 
 def decode_access_token(*, secret: str, token: str, now: datetime) -> AccessClaims:
     """Verify signature, algorithm, type and expiry; raise `Unauthenticated` with a code."""
+    claims = _verified_claims(secret, token)
+    if claims.expires_at <= now:
+        raise Unauthenticated("The access token has expired.", code="token_expired")
+    return claims
+
+
+@lru_cache(maxsize=4096)  # raising is not cached: garbage tokens cannot flood it
+def _verified_claims(secret: str, token: str) -> AccessClaims:
     try:
         claims = jwt.decode(
             token,
@@ -57,11 +69,11 @@ def decode_access_token(*, secret: str, token: str, now: datetime) -> AccessClai
         )
         if claims["typ"] != ACCESS:
             raise jwt.InvalidTokenError("not an access token")
-        user_id = uuid.UUID(str(claims["sub"]))
-        version = int(claims["ver"])
-        expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
+        return AccessClaims(
+            uuid.UUID(str(claims["sub"])),
+            int(claims["ver"]),
+            datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
+            str(claims.get("realm", "user")),
+        )
     except (jwt.InvalidTokenError, ValueError, TypeError, KeyError):
         raise Unauthenticated("The access token is not valid.", code="token_invalid") from None
-    if expires_at <= now:
-        raise Unauthenticated("The access token has expired.", code="token_expired")
-    return AccessClaims(user_id, version, expires_at, str(claims.get("realm", "user")))

@@ -15,7 +15,6 @@ from server.domain.course_access import CourseRole, Membership
 from server.domain.courses import (
     CatalogQuery,
     CourseCreate,
-    CourseItem,
     CoursePage,
     CourseRead,
     CourseUpdate,
@@ -194,15 +193,15 @@ def _after(cursor: str | None) -> tuple[date, uuid.UUID] | None:
 
 
 def _page(rows: list[asyncpg.Record], limit: int, today: date) -> CoursePage:
-    # Rows come from our own typed columns: skip re-validation on this hot path.
-    items = [
-        CourseItem.model_construct(**item_from(r, today=today, my_role=r["my_role"]))
-        for r in rows[:limit]
-    ]
-    more = len(rows) > limit
-    last = items[-1] if items else None
-    return CoursePage(
-        items=items, next_cursor=encode_cursor(last.starts_on, last.id) if more and last else None
+    # One validation of the whole page runs in pydantic-core: faster than building each item
+    # in Python, even with model_construct.
+    items = [item_from(r, today=today, my_role=r["my_role"]) for r in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return CoursePage.model_validate(
+        {
+            "items": items,
+            "next_cursor": encode_cursor(last["starts_on"], last["id"]) if last else None,
+        }
     )
 
 

@@ -70,3 +70,13 @@ def test_alg_none_and_other_types_are_refused():
     assert code_of(unsigned, clock) == "token_invalid"
     refresh_typed = jwt.encode({**claims, "typ": "refresh"}, SECRET, algorithm="HS256")
     assert code_of(refresh_typed, clock) == "token_invalid"
+
+
+def test_a_remembered_signature_binds_its_secret_and_keeps_refusing_bad_tokens():
+    clock = ManualClock()
+    token = issue(clock)
+    decode_access_token(secret=SECRET, token=token, now=clock.now())  # now remembered
+    assert code_of(token, clock, secret="other" * 10) == "token_invalid"
+    garbage = token[:-4] + "AAAA"
+    assert [code_of(garbage, clock) for _ in range(2)] == ["token_invalid"] * 2
+    assert decode_access_token(secret=SECRET, token=token, now=clock.now()).token_version == 3
