@@ -15,7 +15,6 @@ from typing import Any
 
 import aiohttp
 import aiojobs
-import asyncpg
 from aiohttp import web
 from pymongo import AsyncMongoClient
 
@@ -53,6 +52,7 @@ from server.keys import (
     SETTINGS,
 )
 from server.metrics import create_metrics
+from server.pg_pool import open_pool
 from server.realtime.setup import setup_realtime
 from server.services.passwords import Passwords
 from server.settings import Settings
@@ -125,26 +125,10 @@ async def embedded_servers_ctx(app: web.Application) -> AsyncIterator[None]:
     await stop_started()
 
 
-async def release_connection(conn: asyncpg.Connection) -> None:
-    """What the pool does to a connection coming back (instead of asyncpg's default reset).
-
-    The default sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every
-    release: one more round trip for every request. Pooled connections here never LISTEN (the
-    listeners have connections of their own), never SET session state, take only transaction
-    locks (the migration lock is released explicitly), and every transaction is a managed block;
-    so only a transaction left open by a bug needs undoing.
-    """
-    if conn.is_in_transaction():
-        await conn.execute("ROLLBACK")
-
-
 async def pg_pool_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    pool = await asyncpg.create_pool(
-        app[DATABASE_DSN],
-        min_size=settings.db_pool_min,
-        max_size=settings.db_pool_max,
-        reset=release_connection,
+    pool = await open_pool(
+        app[DATABASE_DSN], min_size=settings.db_pool_min, max_size=settings.db_pool_max
     )
     async with pool.acquire() as conn:
         applied = await apply_migrations(conn)
