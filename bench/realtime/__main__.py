@@ -55,14 +55,22 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))]
 
 
-def loadgen(mode: str, url: str, count: int, procs: int, **kw) -> list[subprocess.Popen]:
+def loadgen(mode: str, url: str, count: int, procs: int, tokens: list[str] | None = None,
+            **kw) -> list[subprocess.Popen]:  # fmt: skip
+    """`procs` load-generator processes with `count` clients between them; with `tokens`, each
+    client connects as its own user (tokens[i]), otherwise all with `token`."""
     per = [count // procs + (1 if i < count % procs else 0) for i in range(procs)]
-    out = []
+    out, first = [], 0
     for n in per:
         args = [sys.executable, "-m", "bench.realtime.clients", "--mode", mode, "--url", url,
                 "--count", str(n)]  # fmt: skip
         for key, value in kw.items():
             args += [f"--{key}", str(value)]
+        if tokens is not None:
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+                json.dump(tokens[first : first + n], f)
+            args += ["--tokens-file", f.name]
+        first += n
         out.append(subprocess.Popen(args, stdout=subprocess.PIPE, text=True))
     return out
 
@@ -239,9 +247,9 @@ def phase_memory(b: Bench) -> None:
 
 
 def phase_storm(b: Bench) -> None:
-    """N clients connect at once, each E events behind on the course stream. The clock starts
-    when the load generators start connecting (reported beside: from before they were spawned,
-    which adds their interpreter start-up)."""
+    """N clients, each its own user, connect at once, each E events behind on the course
+    stream. The clock starts when the load generators start connecting (reported beside: from
+    before they were spawned, which adds their interpreter start-up)."""
     clients, behind = map(int, b.args.storm.split("x"))
     head = b.recorded
     asyncio.run(record_events(b.dsn, b.course, behind))
@@ -251,7 +259,7 @@ def phase_storm(b: Bench) -> None:
     server_cpu = cpu_seconds(psutil.Process(b.server.proc.pid).cpu_times())
     loadgen_cpu = cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN))
     spawned = time.time()
-    gens = loadgen("sio", b.server.url, clients, b.args.procs, token=b.tokens[0],
+    gens = loadgen("sio", b.server.url, clients, b.args.procs, tokens=b.tokens[:clients],
                    expect=behind, resume=resume, deadline=60)  # fmt: skip
     r = results(gens)
     server_cpu = cpu_seconds(psutil.Process(b.server.proc.pid).cpu_times()) - server_cpu

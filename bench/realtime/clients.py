@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -22,7 +23,8 @@ import uvloop
 
 
 class Client:
-    def __init__(self) -> None:
+    def __init__(self, token: str) -> None:
+        self.token = token
         self.received = 0
         self.latencies: list[float] = []
         self.connected_at = 0.0
@@ -38,7 +40,7 @@ async def run_one(args, session: aiohttp.ClientSession, client: Client, go: asyn
     async with session.ws_connect(url, max_msg_size=0, heartbeat=None) as ws:
         if args.mode == "sio":
             await ws.receive_str()  # 0{open}
-            auth = {"token": args.token}
+            auth = {"token": client.token}
             if args.resume:
                 auth["resume"] = json.loads(args.resume)
             await ws.send_str("40" + json.dumps(auth))
@@ -85,7 +87,7 @@ async def _answer_pings(ws: aiohttp.ClientWebSocketResponse) -> None:
 
 
 async def main(args) -> None:
-    clients = [Client() for _ in range(args.count)]
+    clients = [Client(t) for t in args.tokens[: args.count]]
     go = asyncio.Event()
     connected, finished = asyncio.Semaphore(0), asyncio.Semaphore(0)
     conn = aiohttp.TCPConnector(limit=0)
@@ -129,9 +131,16 @@ if __name__ == "__main__":
     p.add_argument("--url", required=True)
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--token", default="")
+    p.add_argument("--tokens-file", default="", help="a JSON list: one token per client")
     p.add_argument("--expect", type=int, default=0)
     p.add_argument("--resume", default="")
     p.add_argument("--idle", type=float, default=0)
     p.add_argument("--deadline", type=float, default=120)
-    uvloop.run(main(p.parse_args()))  # the cheaper client leaves more CPU to the servers
+    args = p.parse_args()
+    args.tokens = [args.token] * args.count
+    if args.tokens_file:  # one user per client
+        with open(args.tokens_file) as f:
+            args.tokens = json.load(f)
+        os.unlink(args.tokens_file)
+    uvloop.run(main(args))  # the cheaper client leaves more CPU to the servers
     sys.exit(0)

@@ -22,8 +22,8 @@ from aiohttp import web
 
 from server.domain import realtime as rules
 from server.keys import CLOCK, MONGO_DB, SCHEDULER
+from server.realtime.batching import Batcher
 from server.realtime.direct import DirectQueue, FrozenPacket, encode
-from server.realtime.heads import HeadsBatcher
 from server.realtime.recent import RecentEnvelopes
 from server.services.realtime_access import SocketIdentity
 from server.stores import event_log
@@ -68,7 +68,7 @@ class Hub:
         self.on_envelope: list[Any] = []  # callbacks(envelope) run for every relayed envelope
         self.shutting_down = False
         self.recent = RecentEnvelopes()
-        self.heads = HeadsBatcher(lambda streams: event_log.heads(self.app[MONGO_DB], streams))
+        self.heads = Batcher(lambda streams: event_log.heads(self.app[MONGO_DB], streams), 0)
 
     # --- registry ---
 
@@ -266,7 +266,7 @@ class Hub:
     async def _replay(self, state: ClientState, todo: dict[str, int | None]) -> None:
         db = self.app[MONGO_DB]
         streams = [s for s in todo if state.subscribed(s)]
-        heads = await self.heads.heads(streams)
+        heads = await self.heads.get(streams)
         retained_since = self.app[CLOCK].now() - timedelta(seconds=EVENT_LOG_RETENTION_SECONDS)
         for stream in streams:
             after, head = todo[stream], heads[stream]

@@ -21,8 +21,10 @@ from server.domain import realtime as rules
 from server.domain.errors import DomainError, Unauthenticated
 from server.domain.events import ADMIN_AUDIT_STREAM
 from server.keys import CLOCK, JWT_SECRET, PG_POOL, SETTINGS, TOKEN_CACHE
+from server.realtime.batching import Batcher
 from server.realtime.hub import ClientState, Hub
 from server.services import realtime_access as access
+from server.services.identity import read_token_states
 from server.services.realtime_access import SocketIdentity
 
 log = logging.getLogger("classconnect.realtime")
@@ -120,6 +122,16 @@ class UserNamespace(BaseNamespace):
         "ping": (rules.PingRequest, "handle_ping"),
     }
 
+    def __init__(self, namespace: str, app: web.Application, hub: Hub) -> None:
+        super().__init__(namespace, app, hub)
+        # What every connect reads, one query per batch of sockets connecting together.
+        self.token_states = Batcher(
+            lambda ids: read_token_states(pool=app[PG_POOL], user_ids=ids), missing=None
+        )
+        self.course_roles = Batcher(
+            lambda ids: access.read_course_roles(pool=app[PG_POOL], user_ids=ids), missing=[]
+        )
+
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         creds = self._credentials(auth)
         app = self.app
@@ -130,10 +142,12 @@ class UserNamespace(BaseNamespace):
                 clock=app[CLOCK],
                 token=creds.token,
                 cache=app.get(TOKEN_CACHE),
+                load_state=self.token_states.get_one,
             )
         except Unauthenticated as exc:
             raise refuse(exc.code, exc.message) from None
-        streams = await access.user_streams(pool=app[PG_POOL], user_id=identity.user_id)
+        roles = await self.course_roles.get_one(identity.user_id)
+        streams = rules.streams_of(identity.user_id, roles)
         await self._start(sid, identity, streams, creds.resume)
 
     async def handle_watch(self, state: ClientState, request: rules.WatchRequest) -> dict:

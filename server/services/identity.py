@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 import asyncpg
 
@@ -13,6 +15,9 @@ from server.domain.errors import Unauthenticated
 from server.domain.tokens import decode_access_token
 from server.services.token_cache import TokenState, TokenStateCache
 from server.stores import users as users_store
+
+# Reads one user's token state; the realtime layer batches these across connecting sockets.
+StateLoader = Callable[[uuid.UUID], Awaitable[TokenState | None]]
 
 
 @dataclass(frozen=True)
@@ -29,12 +34,13 @@ async def authenticate(
     clock: Clock,
     token: str,
     cache: TokenStateCache | None = None,
+    load_state: StateLoader | None = None,
 ) -> Principal:
     """A valid, unexpired token whose user is active and whose version is current."""
     claims = decode_access_token(secret=secret, token=token, now=clock.now())
     if claims.realm != "user":
         raise Unauthenticated("This token is not for this API.", code="token_invalid")
-    state = await _token_state(pool, cache, claims.user_id)
+    state = await _token_state(pool, cache, claims.user_id, load_state)
     if state is None or state[0] == "deleted":
         raise Unauthenticated("The account no longer exists.", code="token_revoked")
     if state[0] == "blocked":
@@ -45,16 +51,30 @@ async def authenticate(
 
 
 async def _token_state(
-    pool: asyncpg.Pool, cache: TokenStateCache | None, user_id: uuid.UUID
+    pool: asyncpg.Pool,
+    cache: TokenStateCache | None,
+    user_id: uuid.UUID,
+    load_state: StateLoader | None,
 ) -> TokenState | None:
     if cache is not None and (cached := cache.get(user_id)) is not None:
         return cached
     generation = cache.generation if cache is not None else 0
-    async with pool.acquire() as conn:
-        row = await users_store.token_state(conn, user_id)
-    if row is None:
-        return None
-    state = (row["status"], row["token_version"])
-    if cache is not None:
+    state = await (load_state or partial(read_token_state, pool))(user_id)
+    if state is not None and cache is not None:
         cache.store(user_id, state, generation)
     return state
+
+
+async def read_token_state(pool: asyncpg.Pool, user_id: uuid.UUID) -> TokenState | None:
+    async with pool.acquire() as conn:
+        row = await users_store.token_state(conn, user_id)
+    return None if row is None else (row["status"], row["token_version"])
+
+
+async def read_token_states(
+    *, pool: asyncpg.Pool, user_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, TokenState]:
+    """Many users' token states in one query (users that do not exist are left out)."""
+    async with pool.acquire() as conn:
+        rows = await users_store.token_states(conn, user_ids)
+    return {r["id"]: (r["status"], r["token_version"]) for r in rows}

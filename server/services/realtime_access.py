@@ -12,7 +12,7 @@ from server.domain import realtime as rules
 from server.domain.clock import Clock
 from server.domain.errors import NotFound, PermissionDenied, Unauthenticated
 from server.domain.tokens import decode_access_token
-from server.services.identity import authenticate
+from server.services.identity import StateLoader, authenticate
 from server.services.token_cache import TokenStateCache
 from server.stores import memberships, realtime_access
 
@@ -31,9 +31,12 @@ async def identify_user(
     clock: Clock,
     token: str,
     cache: TokenStateCache | None = None,
+    load_state: StateLoader | None = None,
 ) -> SocketIdentity:
     """Like a REST bearer check (token_invalid/expired/revoked, account_blocked), plus expiry."""
-    principal = await authenticate(pool=pool, secret=secret, clock=clock, token=token, cache=cache)
+    principal = await authenticate(
+        pool=pool, secret=secret, clock=clock, token=token, cache=cache, load_state=load_state
+    )
     return SocketIdentity(principal.user_id, principal.token_version, principal.expires_at)
 
 
@@ -43,6 +46,18 @@ def identify_admin(*, secret: str, clock: Clock, token: str) -> SocketIdentity:
     if claims.realm != "admin":
         raise Unauthenticated("This namespace needs an admin token.", code="admin_required")
     return SocketIdentity(claims.user_id, claims.token_version, claims.expires_at)
+
+
+async def read_course_roles(
+    *, pool: asyncpg.Pool, user_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
+    """Many users' live (course_id, role) memberships in one query."""
+    async with pool.acquire() as conn:
+        rows = await memberships.course_roles_of_users(conn, user_ids)
+    roles: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {}
+    for r in rows:
+        roles.setdefault(r["user_id"], []).append((r["course_id"], r["role"]))
+    return roles
 
 
 async def user_streams(*, pool: asyncpg.Pool, user_id: uuid.UUID) -> set[str]:

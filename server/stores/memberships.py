@@ -22,6 +22,18 @@ async def course_roles_of_user(
     )
 
 
+async def course_roles_of_users(
+    conn: asyncpg.Connection, user_ids: list[uuid.UUID]
+) -> list[asyncpg.Record]:
+    """`course_roles_of_user` for many users at once: (user_id, course_id, role)."""
+    return await conn.fetch(
+        "SELECT m.user_id, m.course_id, m.role FROM course_members m "
+        "JOIN courses c ON c.id = m.course_id "
+        "WHERE m.user_id = ANY($1::uuid[]) AND m.status <> 'removed' AND c.deleted_at IS NULL",
+        user_ids,
+    )
+
+
 async def membership(
     conn: asyncpg.Connection, course_id: uuid.UUID, user_id: uuid.UUID
 ) -> Mapping[str, Any] | None:

@@ -13,6 +13,13 @@ async def token_state(conn: asyncpg.Connection, user_id: uuid.UUID) -> asyncpg.R
     return await conn.fetchrow("SELECT status, token_version FROM users WHERE id = $1", user_id)
 
 
+async def token_states(conn: asyncpg.Connection, user_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    """`token_state` of many users at once: (id, status, token_version)."""
+    return await conn.fetch(
+        "SELECT id, status, token_version FROM users WHERE id = ANY($1::uuid[])", user_ids
+    )
+
+
 # Everything the owner's view and the account rules need (never the hash's contents to clients).
 USER_COLUMNS = (
     "id, email, pending_email, name, bio, locale, location_lat, location_lon, photo_key, "
