@@ -63,6 +63,7 @@ class Hub:
         self.queue_limit = queue_limit
         self.clients: dict[str, ClientState] = {}
         self.by_user: dict[uuid.UUID, set[str]] = {}
+        self.by_eio: dict[str, set[str]] = {}  # an Engine.IO connection's namespace sockets
         # aiohttp transports of websocket connections, to cut a client that stopped reading.
         self.transports: dict[str, asyncio.BaseTransport] = {}
         self.on_envelope: list[Any] = []  # callbacks(envelope) run for every relayed envelope
@@ -76,6 +77,7 @@ class Hub:
         self._bind_direct_lane(state)
         self.clients[state.sid] = state
         self.by_user.setdefault(state.identity.user_id, set()).add(state.sid)
+        self.by_eio.setdefault(state.eio_sid, set()).add(state.sid)
         await self.sio.save_session(state.sid, {"client": state}, namespace=state.namespace)
 
     def unregister(self, sid: str) -> ClientState | None:
@@ -86,7 +88,10 @@ class Hub:
             sids.discard(sid)
             if not sids:
                 self.by_user.pop(state.identity.user_id, None)
-            if not any(s.eio_sid == state.eio_sid for s in self.clients.values()):
+            on_eio = self.by_eio.get(state.eio_sid, set())
+            on_eio.discard(sid)
+            if not on_eio:  # the connection's last socket: forget its transport
+                self.by_eio.pop(state.eio_sid, None)
                 self.transports.pop(state.eio_sid, None)
         return state
 

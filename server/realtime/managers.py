@@ -20,6 +20,7 @@ from redis.backoff import NoBackoff
 
 from server.domain import realtime as rules
 from server.realtime.hub import Hub
+from server.realtime.room_index import IndexedRoomsMixin
 
 log = logging.getLogger("classconnect.realtime")
 
@@ -40,7 +41,7 @@ def is_envelope_batch(event: str, data: Any, namespace: str | None, room: Any) -
     )
 
 
-class FanoutManager(socketio.AsyncManager):
+class FanoutManager(IndexedRoomsMixin, socketio.AsyncManager):
     hub: Hub | None = None
 
     async def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None,
