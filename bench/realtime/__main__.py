@@ -65,7 +65,11 @@ def loadgen(mode: str, url: str, count: int, procs: int, tokens: list[str] | Non
         args = [sys.executable, "-m", "bench.realtime.clients", "--mode", mode, "--url", url,
                 "--count", str(n)]  # fmt: skip
         for key, value in kw.items():
-            args += [f"--{key}", str(value)]
+            flag = "--" + key.replace("_", "-")
+            if value is True:
+                args.append(flag)
+            elif value is not False:
+                args += [flag, str(value)]
         if tokens is not None:
             with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
                 json.dump(tokens[first : first + n], f)
@@ -260,7 +264,7 @@ def phase_storm(b: Bench) -> None:
     loadgen_cpu = cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN))
     spawned = time.time()
     gens = loadgen("sio", b.server.url, clients, b.args.procs, tokens=b.tokens[:clients],
-                   expect=behind, resume=resume, deadline=60)  # fmt: skip
+                   expect=behind, resume=resume, deadline=60, count_only=True)  # fmt: skip
     r = results(gens)
     server_cpu = cpu_seconds(psutil.Process(b.server.proc.pid).cpu_times()) - server_cpu
     loadgen_cpu = cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN)) - loadgen_cpu

@@ -80,3 +80,29 @@ def test_a_remembered_signature_binds_its_secret_and_keeps_refusing_bad_tokens()
     garbage = token[:-4] + "AAAA"
     assert [code_of(garbage, clock) for _ in range(2)] == ["token_invalid"] * 2
     assert decode_access_token(secret=SECRET, token=token, now=clock.now()).token_version == 3
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_only_compact_canonical_hs256_tokens_with_every_claim_pass():
+    clock = ManualClock()
+    exp = int((clock.now() + timedelta(minutes=5)).timestamp())
+    claims = {"sub": str(uuid.uuid4()), "ver": 0, "exp": exp, "typ": "access"}
+    good = jwt.encode(claims, SECRET, algorithm="HS256")  # what PyJWT signs, we verify
+    assert decode_access_token(secret=SECRET, token=good, now=clock.now()).token_version == 0
+    head, body, sig = good.split(".")
+    refused = [
+        jwt.encode(claims, SECRET * 2, algorithm="HS512"),  # other algorithm
+        jwt.encode({k: v for k, v in claims.items() if k != "exp"}, SECRET, algorithm="HS256"),
+        f"{head}.{body}.{sig}=",  # padding
+        f"{head}.{body}.{sig[:-1]}!",  # outside the alphabet
+        f"{head}.{body}.{sig}.{sig}",  # four segments
+        f"{head}.{body}.{sig[:-1]}",  # truncated signature
+        f"{head}.{body}.{sig[:-1]}{chr(ord(sig[-1]) ^ 1)}",  # same bytes or not: never accepted
+        f"{_b64(b'[1]')}.{body}.{sig}",  # a header that is not an object
+        f"{_b64(b'[' * 5000)}.{body}.{sig}",  # absurd nesting
+        "",
+    ]
+    assert [code_of(t, clock) for t in refused] == ["token_invalid"] * len(refused)
