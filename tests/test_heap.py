@@ -5,7 +5,9 @@ from __future__ import annotations
 import gc
 import weakref
 
-from server.heap import freeze_startup_heap
+from aiohttp import web
+
+from server.heap import GC_THRESHOLDS, freeze_after_startup, freeze_startup_heap
 
 
 class Node:
@@ -24,3 +26,14 @@ def test_survivors_are_frozen_and_garbage_is_not():
     finally:
         gc.unfreeze()
     assert any(o is kept for o in gc.get_objects())
+
+
+async def test_the_startup_hook_freezes_and_sets_the_thresholds():
+    before = gc.get_threshold()
+    try:
+        await freeze_after_startup(web.Application())
+        assert gc.get_threshold() == GC_THRESHOLDS != before
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()

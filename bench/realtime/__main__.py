@@ -33,6 +33,7 @@ from pathlib import Path
 import asyncpg
 import psutil
 
+from bench.support import start_mongo
 from server.domain.events import course_stream, event
 from server.domain.tokens import issue_access_token
 from server.stores import outbox
@@ -299,12 +300,11 @@ def main() -> None:
         await conn.execute(sql)
         await conn.close()
 
-    from secantus import SecantusDBServer
-
-    mongo = SecantusDBServer(storage_path=str(tmp / "mongo"))
-    mongo.start()
+    # In a process of its own, like a real MongoDB: in this one its threads would hold the GIL
+    # from the code recording the events (a 1 s stall after the burst phase was seen).
+    mongo, mongo_url = start_mongo(tmp)
     asyncio.run(admin(f'CREATE DATABASE "{db_name}"'))
-    env = {"DATABASE_URL": dsn, "MONGODB_URL": mongo.uri, "DATA_DIR": str(tmp),
+    env = {"DATABASE_URL": dsn, "MONGODB_URL": mongo_url, "DATA_DIR": str(tmp),
            "JWT_SECRET": SECRET, "LOG_LEVEL": "warn", "REDIS_URL": "",
            "REALTIME_SOCKET_QUEUE_LIMIT": "5000", "EVENT_LOOP": args.loop}  # fmt: skip
     server = ServerProcess(env, tmp / "serve.log").start()
@@ -330,7 +330,8 @@ def main() -> None:
         server.stop()
         floor.terminate()
         floor.wait(10)
-        mongo.stop()
+        mongo.kill()
+        mongo.wait()
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
     print("summary:")
     for row in b.out:
