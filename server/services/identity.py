@@ -59,16 +59,16 @@ async def _token_state(
     if cache is not None and (cached := cache.get(user_id)) is not None:
         return cached
     generation = cache.generation if cache is not None else 0
-    state = await (load_state or partial(read_token_state, pool))(user_id)
+    if load_state is None:
+        load_state = partial(read_token_state, pool)
+    state = await load_state(user_id)
     if state is not None and cache is not None:
         cache.store(user_id, state, generation)
     return state
 
 
 async def read_token_state(pool: asyncpg.Pool, user_id: uuid.UUID) -> TokenState | None:
-    async with pool.acquire() as conn:
-        row = await users_store.token_state(conn, user_id)
-    return None if row is None else (row["status"], row["token_version"])
+    return (await read_token_states(pool=pool, user_ids=[user_id])).get(user_id)
 
 
 async def read_token_states(
@@ -76,5 +76,4 @@ async def read_token_states(
 ) -> dict[uuid.UUID, TokenState]:
     """Many users' token states in one query (users that do not exist are left out)."""
     async with pool.acquire() as conn:
-        rows = await users_store.token_states(conn, user_ids)
-    return {r["id"]: (r["status"], r["token_version"]) for r in rows}
+        return await users_store.token_states(conn, user_ids)

@@ -15,6 +15,7 @@ from server.domain.tokens import decode_access_token
 from server.services.identity import StateLoader, authenticate
 from server.services.token_cache import TokenStateCache
 from server.stores import memberships, realtime_access
+from server.stores import users as users_store
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,17 +54,21 @@ async def read_course_roles(
 ) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
     """Many users' live (course_id, role) memberships in one query."""
     async with pool.acquire() as conn:
-        rows = await memberships.course_roles_of_users(conn, user_ids)
+        return await _course_roles(conn, user_ids)
+
+
+async def _course_roles(
+    conn: asyncpg.Connection, user_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
     roles: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {}
-    for r in rows:
+    for r in await memberships.course_roles_of_users(conn, user_ids):
         roles.setdefault(r["user_id"], []).append((r["course_id"], r["role"]))
     return roles
 
 
 async def user_streams(*, pool: asyncpg.Pool, user_id: uuid.UUID) -> set[str]:
-    async with pool.acquire() as conn:
-        roles = await memberships.course_roles_of_user(conn, user_id)
-    return rules.streams_of(user_id, [(r["course_id"], r["role"]) for r in roles])
+    roles = await read_course_roles(pool=pool, user_ids=[user_id])
+    return rules.streams_of(user_id, roles.get(user_id, []))
 
 
 async def watchable_stream(
@@ -75,8 +80,8 @@ async def watchable_stream(
         course_id = await realtime_access.assignment_course(conn, assignment_id)
         if course_id is None:
             raise NotFound("No such assignment.", code="assignment_not_found")
-        roles = await memberships.course_roles_of_user(conn, user_id)
-    staff = rules.staff_courses([(r["course_id"], r["role"]) for r in roles])
+        roles = (await _course_roles(conn, [user_id])).get(user_id, [])
+    staff = rules.staff_courses(roles)
     if course_id not in staff:
         raise PermissionDenied("Only the course's staff may watch submissions.", code="not_staff")
     return rules.watch_stream(assignment_id), course_id
@@ -90,7 +95,7 @@ async def revoked_users(
     if not holders:
         return {}
     async with pool.acquire() as conn:
-        states = await realtime_access.token_states(conn, list({u for u, _ in holders}))
+        states = await users_store.token_states(conn, list({u for u, _ in holders}))
     out: dict[tuple[uuid.UUID, int], str] = {}
     for user_id, version in holders:
         status, current = states.get(user_id, ("deleted", -1))

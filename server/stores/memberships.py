@@ -11,21 +11,11 @@ from typing import Any
 import asyncpg
 
 
-async def course_roles_of_user(
-    conn: asyncpg.Connection, user_id: uuid.UUID
-) -> list[asyncpg.Record]:
-    """(course_id, role) of every live membership in a course that is not deleted."""
-    return await conn.fetch(
-        "SELECT m.course_id, m.role FROM course_members m JOIN courses c ON c.id = m.course_id "
-        "WHERE m.user_id = $1 AND m.status <> 'removed' AND c.deleted_at IS NULL",
-        user_id,
-    )
-
-
 async def course_roles_of_users(
     conn: asyncpg.Connection, user_ids: list[uuid.UUID]
 ) -> list[asyncpg.Record]:
-    """`course_roles_of_user` for many users at once: (user_id, course_id, role)."""
+    """(user_id, course_id, role) of every live membership of these users in a course that is
+    not deleted."""
     return await conn.fetch(
         "SELECT m.user_id, m.course_id, m.role FROM course_members m "
         "JOIN courses c ON c.id = m.course_id "

@@ -7,16 +7,6 @@ import uuid
 import asyncpg
 
 
-async def token_states(
-    conn: asyncpg.Connection, user_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, tuple[str, int]]:
-    """status and token_version of each user (missing users are absent)."""
-    rows = await conn.fetch(
-        "SELECT id, status, token_version FROM users WHERE id = ANY($1::uuid[])", user_ids
-    )
-    return {r["id"]: (r["status"], r["token_version"]) for r in rows}
-
-
 async def assignment_course(conn: asyncpg.Connection, assignment_id: uuid.UUID) -> uuid.UUID | None:
     """The course of an assignment that still exists, or None."""
     try:

@@ -8,16 +8,15 @@ from datetime import datetime
 import asyncpg
 
 
-async def token_state(conn: asyncpg.Connection, user_id: uuid.UUID) -> asyncpg.Record | None:
-    """What decides whether an access token still counts: status and token version."""
-    return await conn.fetchrow("SELECT status, token_version FROM users WHERE id = $1", user_id)
-
-
-async def token_states(conn: asyncpg.Connection, user_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
-    """`token_state` of many users at once: (id, status, token_version)."""
-    return await conn.fetch(
+async def token_states(
+    conn: asyncpg.Connection, user_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, int]]:
+    """What decides whether a user's access tokens still count: (status, token_version) of each
+    user (users that do not exist are absent)."""
+    rows = await conn.fetch(
         "SELECT id, status, token_version FROM users WHERE id = ANY($1::uuid[])", user_ids
     )
+    return {r["id"]: (r["status"], r["token_version"]) for r in rows}
 
 
 # Everything the owner's view and the account rules need (never the hash's contents to clients).
