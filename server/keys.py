@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiojobs
-import asyncpg
 import socketio
 from aiohttp import web
 from pymongo import AsyncMongoClient
@@ -17,6 +16,7 @@ from server.handlers.routing import Endpoint
 from server.jobs.mailer import Mailer
 from server.jobs.push_transports import PushTransport
 from server.metrics import Metrics
+from server.pg_pool import Pool
 from server.services.passwords import Passwords
 from server.services.token_cache import TokenStateCache
 from server.settings import Settings
@@ -41,7 +41,7 @@ READINESS_CHECKS = web.AppKey(
 DATABASE_DSN = web.AppKey("database_dsn", str)
 MONGODB_URI = web.AppKey("mongodb_uri", str)
 
-PG_POOL = web.AppKey("pg_pool", asyncpg.Pool)
+PG_POOL = web.AppKey("pg_pool", Pool)
 MONGO_CLIENT = web.AppKey("mongo_client", AsyncMongoClient)
 MONGO_DB = web.AppKey("mongo_db", AsyncDatabase)
 SCHEDULER = web.AppKey("scheduler", aiojobs.Scheduler)

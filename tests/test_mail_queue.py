@@ -18,6 +18,7 @@ from server.domain import emails
 from server.jobs.mail_transports import OutboxFileTransport
 from server.jobs.mailer import Mailer
 from server.keys import CLOCK, MAILER, PG_POOL
+from server.pg_pool import Pool
 from server.stores import mail_queue
 from tests.mail import outbox_emails, read_emails
 
@@ -160,5 +161,5 @@ async def test_two_workers_never_send_one_email_twice(client, settings, database
     assert app[MAILER].sent + sum(m.sent for m in others) == total
 
 
-async def db_unsent(pool: asyncpg.Pool) -> int:
+async def db_unsent(pool: Pool) -> int:
     return await pool.fetchval("SELECT count(*) FROM mail_queue WHERE sent_at IS NULL")

@@ -25,6 +25,7 @@ from server.domain import emails
 from server.domain.clock import Clock
 from server.jobs.mail_transports import MailTransport, OutgoingEmail, PermanentFailure
 from server.jobs.wakeup import wait_for_wakeup
+from server.pg_pool import Pool
 from server.stores import mail_queue
 from server.stores.mail_queue import QueuedEmail
 
@@ -40,7 +41,7 @@ class Mailer:
     def __init__(
         self,
         *,
-        pool: asyncpg.Pool,
+        pool: Pool,
         dsn: str,
         clock: Clock,
         transport: MailTransport,

@@ -6,11 +6,10 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-import asyncpg
-
 from server.domain.accounts import AuthPolicy, token_digest
 from server.domain.clock import Clock
 from server.domain.errors import RateLimited
+from server.pg_pool import Pool
 from server.services.passwords import Passwords
 from server.stores import login_guard
 from server.stores.files import FileStorage
@@ -20,7 +19,7 @@ RATE_WINDOW = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class AccountsEnv:
-    pool: asyncpg.Pool
+    pool: Pool
     clock: Clock
     secret: str
     passwords: Passwords

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from server.domain import assignment_access as rules
 from server.domain import assignment_stats as stats
 from server.domain.clock import Clock
+from server.pg_pool import Pool
 from server.services.course_context import course_and_membership
 from server.stores import assignment_stats as store
 
@@ -36,7 +37,7 @@ def _work(rows: list[asyncpg.Record]) -> list[stats.WorkFacts]:
 
 async def course_stats(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     course_id: uuid.UUID,
@@ -84,7 +85,7 @@ async def to_xlsx(course: stats.CourseStats) -> bytes:
     return await asyncio.to_thread(_xlsx, course)
 
 
-async def my_stats(*, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID) -> stats.MyStats:
+async def my_stats(*, pool: Pool, clock: Clock, actor_id: uuid.UUID) -> stats.MyStats:
     async with pool.acquire() as conn:
         courses = await store.learning_courses(conn, actor_id)
         assignments = await store.published_assignments(conn, [c["id"] for c in courses])

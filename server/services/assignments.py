@@ -26,6 +26,7 @@ from server.domain.clock import Clock
 from server.domain.cursors import encode_cursor
 from server.domain.errors import Conflict, InvalidInput
 from server.domain.reminders import reminder_times
+from server.pg_pool import Pool
 from server.services.assignment_views import (
     as_create,
     assignment_and_membership,
@@ -71,7 +72,7 @@ async def _attach(
 
 async def create_assignment(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     course_id: uuid.UUID,
@@ -106,7 +107,7 @@ async def create_assignment(
 
 
 async def get_assignment(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
 ) -> AssignmentRead:
     async with pool.acquire() as conn:
         row, m = await assignment_and_membership(conn, assignment_id, actor_id)
@@ -120,7 +121,7 @@ async def get_assignment(
 
 async def update_assignment(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     assignment_id: uuid.UUID,
@@ -177,7 +178,7 @@ async def update_assignment(
 
 
 async def publish_assignment(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
 ) -> AssignmentRead:
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
@@ -203,7 +204,7 @@ async def publish_assignment(
 
 
 async def delete_assignment(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
 ) -> None:
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
@@ -236,7 +237,7 @@ def _page(rows: list[asyncpg.Record], limit: int, *, staff: bool) -> AssignmentP
 
 async def list_course_assignments(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     course_id: uuid.UUID,
@@ -263,7 +264,7 @@ async def list_course_assignments(
 
 
 async def my_activities(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, query: AssignmentQuery
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, query: AssignmentQuery
 ) -> AssignmentPage:
     """ "Mis actividades": the published assignments of every course the caller studies in."""
     after = keyset_after(query.cursor)

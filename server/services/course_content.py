@@ -21,6 +21,7 @@ from server.domain.course_content import (
 )
 from server.domain.errors import NotFound
 from server.domain.events import course_stream, event
+from server.pg_pool import Pool
 from server.services.course_context import course_and_membership, log_if_assistant
 from server.stores import course_content as store
 from server.stores import outbox
@@ -86,9 +87,7 @@ async def record_change(
     )
 
 
-async def list_modules(
-    *, pool: asyncpg.Pool, actor_id: uuid.UUID, course_id: uuid.UUID
-) -> ModulesRead:
+async def list_modules(*, pool: Pool, actor_id: uuid.UUID, course_id: uuid.UUID) -> ModulesRead:
     async with pool.acquire() as conn:
         _, m = await course_and_membership(conn, course_id, actor_id)
         access.require(access.can_read_content, m, "read the modules")
@@ -102,7 +101,7 @@ async def list_modules(
 
 async def create_module(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     course_id: uuid.UUID,
@@ -134,7 +133,7 @@ async def create_module(
 
 async def update_module(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     module_id: uuid.UUID,
@@ -160,7 +159,7 @@ async def update_module(
 
 async def delete_module(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     storage: FileStorage,
     actor_id: uuid.UUID,
@@ -192,7 +191,7 @@ async def delete_module(
 
 async def reorder_modules(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     course_id: uuid.UUID,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-import asyncpg
-
 from server.domain import course_access as access
 from server.domain.clock import Clock
 from server.domain.course_access import Membership
@@ -23,6 +21,7 @@ from server.domain.course_feedback import (
 from server.domain.cursors import decode_cursor, encode_cursor
 from server.domain.errors import InvalidInput, NotFound
 from server.domain.events import course_staff_stream, event, user_stream
+from server.pg_pool import Pool
 from server.services.course_context import course_and_membership, log_if_assistant
 from server.stores import course_feedback as store
 from server.stores import memberships as members_store
@@ -41,7 +40,7 @@ def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
 
 async def rate_course(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     course_id: uuid.UUID,
@@ -80,7 +79,7 @@ async def rate_course(
 
 
 async def list_course_feedback(
-    *, pool: asyncpg.Pool, actor_id: uuid.UUID, course_id: uuid.UUID, query: CourseFeedbackQuery
+    *, pool: Pool, actor_id: uuid.UUID, course_id: uuid.UUID, query: CourseFeedbackQuery
 ) -> CourseFeedbackPage:
     async with pool.acquire() as conn:
         _, m = await course_and_membership(conn, course_id, actor_id)
@@ -108,7 +107,7 @@ async def list_course_feedback(
 
 async def rate_student(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     course_id: uuid.UUID,
@@ -162,7 +161,7 @@ async def rate_student(
 
 
 async def my_feedback(
-    *, pool: asyncpg.Pool, actor_id: uuid.UUID, query: MyFeedbackQuery
+    *, pool: Pool, actor_id: uuid.UUID, query: MyFeedbackQuery
 ) -> StudentFeedbackPage:
     async with pool.acquire() as conn:
         rows = await store.received_feedback(

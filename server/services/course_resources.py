@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import asyncpg
-
 from server.domain import course_access as access
 from server.domain.clock import Clock
 from server.domain.course_content import (
@@ -16,6 +14,7 @@ from server.domain.course_content import (
     check_permutation,
 )
 from server.domain.errors import InvalidInput, NotFound
+from server.pg_pool import Pool
 from server.services.course_content import (
     RESOURCES,
     module_or_404,
@@ -31,7 +30,7 @@ from server.stores.files import COURSE_FILES, FileStorage
 
 async def add_resource(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     storage: FileStorage,
     actor_id: uuid.UUID,
@@ -93,7 +92,7 @@ async def add_resource(
 
 async def update_resource(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     resource_id: uuid.UUID,
@@ -125,7 +124,7 @@ async def update_resource(
 
 async def delete_resource(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     storage: FileStorage,
     actor_id: uuid.UUID,
@@ -153,7 +152,7 @@ async def delete_resource(
 
 async def reorder_resources(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     module_id: uuid.UUID,
@@ -182,7 +181,7 @@ async def reorder_resources(
 
 
 async def resource_file(
-    *, pool: asyncpg.Pool, storage: FileStorage, actor_id: uuid.UUID, resource_id: uuid.UUID
+    *, pool: Pool, storage: FileStorage, actor_id: uuid.UUID, resource_id: uuid.UUID
 ) -> tuple[bytes, str, str]:
     """(bytes, content type, title) of a file resource, for members only."""
     async with pool.acquire() as conn:

@@ -26,6 +26,7 @@ from server.domain.courses import (
 from server.domain.cursors import decode_cursor, encode_cursor
 from server.domain.errors import InvalidInput
 from server.domain.events import course_stream, event, user_stream
+from server.pg_pool import Pool
 from server.services.course_context import course_and_membership, log_if_assistant
 from server.stores import course_content, outbox
 from server.stores import courses as store
@@ -81,7 +82,7 @@ async def _read(
 
 
 async def create_course(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, data: CourseCreate
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, data: CourseCreate
 ) -> CourseRead:
     now = clock.now()
     course_id = uuid.uuid4()
@@ -110,7 +111,7 @@ async def create_course(
 
 
 async def get_course(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID
 ) -> CourseRead:
     async with pool.acquire() as conn:
         course, m = await course_and_membership(conn, course_id, actor_id)
@@ -119,7 +120,7 @@ async def get_course(
 
 async def update_course(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     course_id: uuid.UUID,
@@ -169,7 +170,7 @@ async def update_course(
 
 
 async def delete_course(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID
 ) -> None:
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
@@ -221,7 +222,7 @@ def catalog_filters(query: CatalogQuery) -> dict[str, Any]:
 
 async def catalog(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     query: CatalogQuery,
@@ -243,7 +244,7 @@ async def catalog(
 
 
 async def my_courses(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, query: MyCoursesQuery
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, query: MyCoursesQuery
 ) -> CoursePage:
     today = clock.now().date()
     async with pool.acquire() as conn:
@@ -261,7 +262,7 @@ async def my_courses(
 
 
 async def set_favorite(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID, on: bool
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID, on: bool
 ) -> None:
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():

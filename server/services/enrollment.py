@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import uuid
 
-import asyncpg
-
 from server.domain import course_access as access
 from server.domain.clock import Clock
 from server.domain.course_access import AssistantPermissions, CourseRole, MemberStatus
@@ -30,6 +28,7 @@ from server.domain.enrollment import (
 )
 from server.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.domain.events import course_staff_stream, event, user_stream
+from server.pg_pool import Pool
 from server.services.course_context import course_and_membership, log_if_assistant
 from server.stores import courses as courses_store
 from server.stores import memberships as store
@@ -44,7 +43,7 @@ def _membership_event(type: str, course_id: uuid.UUID, user_id: uuid.UUID, at, *
 
 
 async def enroll(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID
 ) -> EnrollmentRead:
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
@@ -90,9 +89,7 @@ async def enroll(
         )
 
 
-async def leave(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID
-) -> None:
+async def leave(*, pool: Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID) -> None:
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
         _, m = await course_and_membership(conn, course_id, actor_id, lock=True, for_change=True)
@@ -108,7 +105,7 @@ async def leave(
 
 
 async def members(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID
 ) -> MembersRead:
     async with pool.acquire() as conn:
         _, m = await course_and_membership(conn, course_id, actor_id)
@@ -136,7 +133,7 @@ async def members(
 
 async def set_member_status(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     course_id: uuid.UUID,
@@ -176,7 +173,7 @@ async def set_member_status(
 
 async def assign_assistant(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     course_id: uuid.UUID,
@@ -208,7 +205,7 @@ async def assign_assistant(
 
 async def revoke_assistant(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     course_id: uuid.UUID,
@@ -227,7 +224,7 @@ async def revoke_assistant(
 
 async def activity(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     actor_id: uuid.UUID,
     course_id: uuid.UUID,
     query: ActivityQuery,

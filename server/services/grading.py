@@ -14,6 +14,7 @@ from server.domain.clock import Clock
 from server.domain.errors import InvalidInput, NotFound
 from server.domain.events import DomainEvent, event, user_stream
 from server.domain.submission_views import PublishGradesResult, StaffSubmissionRead
+from server.pg_pool import Pool
 from server.services.assignment_views import assignment_and_membership, questions_of
 from server.services.course_context import log_if_assistant
 from server.services.submission_views import staff_read, submission_event
@@ -36,7 +37,7 @@ async def _submission_for_grader(
 
 async def save_draft_grade(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     submission_id: uuid.UUID,
@@ -126,7 +127,7 @@ async def _publish(
 
 
 async def publish_grade(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, submission_id: uuid.UUID
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, submission_id: uuid.UUID
 ) -> StaffSubmissionRead:
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
@@ -138,7 +139,7 @@ async def publish_grade(
 
 
 async def publish_grades(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
 ) -> PublishGradesResult:
     """Every newest submission with an unpublished draft grade; the ungraded ones wait."""
     now = clock.now()

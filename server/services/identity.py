@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-import asyncpg
-
 from server.domain.clock import Clock
 from server.domain.errors import Unauthenticated
 from server.domain.tokens import decode_access_token
+from server.pg_pool import Pool
 from server.services.token_cache import TokenState, TokenStateCache
 from server.stores import users as users_store
 
@@ -29,7 +28,7 @@ class Principal:
 
 async def authenticate(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     secret: str,
     clock: Clock,
     token: str,
@@ -51,7 +50,7 @@ async def authenticate(
 
 
 async def _token_state(
-    pool: asyncpg.Pool,
+    pool: Pool,
     cache: TokenStateCache | None,
     user_id: uuid.UUID,
     load_state: StateLoader | None,
@@ -67,12 +66,12 @@ async def _token_state(
     return state
 
 
-async def read_token_state(pool: asyncpg.Pool, user_id: uuid.UUID) -> TokenState | None:
+async def read_token_state(pool: Pool, user_id: uuid.UUID) -> TokenState | None:
     return (await read_token_states(pool=pool, user_ids=[user_id])).get(user_id)
 
 
 async def read_token_states(
-    *, pool: asyncpg.Pool, user_ids: list[uuid.UUID]
+    *, pool: Pool, user_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, TokenState]:
     """Many users' token states in one query (users that do not exist are left out)."""
     async with pool.acquire() as conn:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
-
+from server.pg_pool import Pool
 from server.stores.backlogs import Backlog, mail_backlog, outbox_backlog
 
 
-async def queue_backlogs(*, pool: asyncpg.Pool, now: datetime) -> dict[str, Backlog]:
+async def queue_backlogs(*, pool: Pool, now: datetime) -> dict[str, Backlog]:
     """The outbox and mail-queue backlogs, read in one snapshot."""
     async with pool.acquire() as conn, conn.transaction(readonly=True):
         return {

@@ -12,6 +12,7 @@ from server.domain import realtime as rules
 from server.domain.clock import Clock
 from server.domain.errors import NotFound, PermissionDenied, Unauthenticated
 from server.domain.tokens import decode_access_token
+from server.pg_pool import Pool
 from server.services.identity import StateLoader, authenticate
 from server.services.token_cache import TokenStateCache
 from server.stores import memberships, realtime_access
@@ -27,7 +28,7 @@ class SocketIdentity:
 
 async def identify_user(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     secret: str,
     clock: Clock,
     token: str,
@@ -50,7 +51,7 @@ def identify_admin(*, secret: str, clock: Clock, token: str) -> SocketIdentity:
 
 
 async def read_course_roles(
-    *, pool: asyncpg.Pool, user_ids: list[uuid.UUID]
+    *, pool: Pool, user_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
     """Many users' live (course_id, role) memberships in one query."""
     async with pool.acquire() as conn:
@@ -66,13 +67,13 @@ async def _course_roles(
     return roles
 
 
-async def user_streams(*, pool: asyncpg.Pool, user_id: uuid.UUID) -> set[str]:
+async def user_streams(*, pool: Pool, user_id: uuid.UUID) -> set[str]:
     roles = await read_course_roles(pool=pool, user_ids=[user_id])
     return rules.streams_of(user_id, roles.get(user_id, []))
 
 
 async def watchable_stream(
-    *, pool: asyncpg.Pool, user_id: uuid.UUID, assignment_id: uuid.UUID
+    *, pool: Pool, user_id: uuid.UUID, assignment_id: uuid.UUID
 ) -> tuple[str, uuid.UUID]:
     """The submissions stream of an assignment and its course, for the course's owner and
     assistants only."""
@@ -88,7 +89,7 @@ async def watchable_stream(
 
 
 async def revoked_users(
-    *, pool: asyncpg.Pool, holders: set[tuple[uuid.UUID, int]]
+    *, pool: Pool, holders: set[tuple[uuid.UUID, int]]
 ) -> dict[tuple[uuid.UUID, int], str]:
     """Of (user, token version) pairs held by sockets, those whose tokens no longer count, with
     the reason (`token_revoked`, `account_blocked`)."""

@@ -12,10 +12,10 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import asyncpg
 from pymongo.asynchronous.database import AsyncDatabase
 
 from server.domain.clock import Clock
+from server.pg_pool import Pool
 from server.stores import event_log, outbox_relay
 
 Publish = Callable[[list[dict[str, Any]]], Awaitable[None]]
@@ -24,7 +24,7 @@ BUSY = -1  # another process holds the relay lock
 
 
 async def relay_batch(
-    *, pool: asyncpg.Pool, db: AsyncDatabase, clock: Clock, limit: int, publish: Publish
+    *, pool: Pool, db: AsyncDatabase, clock: Clock, limit: int, publish: Publish
 ) -> int:
     """Rows relayed (0 when none are waiting, BUSY when another relay is at work)."""
     async with pool.acquire() as conn, conn.transaction():

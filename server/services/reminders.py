@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from server.domain.clock import Clock
 from server.domain.reminders import reminder_event, still_useful
+from server.pg_pool import Pool
 from server.stores import outbox, reminders
 
 BATCH = 100
 
 
-async def send_due_reminders(*, pool: asyncpg.Pool, clock: Clock) -> tuple[int, int]:
+async def send_due_reminders(*, pool: Pool, clock: Clock) -> tuple[int, int]:
     """One batch: claim due reminders (SKIP LOCKED, so processes scanning together never pick
     the same one), record a `deadline.reminder` for each student who has not handed anything
     in, and mark the reminders sent, all in one transaction. Returns (reminders claimed,

@@ -24,6 +24,7 @@ from server.domain.submission_views import (
     SubmissionQuery,
     SubmissionRead,
 )
+from server.pg_pool import Pool
 from server.services.assignment_views import (
     assignment_and_membership,
     keyset_after,
@@ -64,7 +65,7 @@ async def _as_student(
 
 
 async def start_attempt(
-    *, pool: asyncpg.Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
+    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
 ) -> tuple[AttemptRead, bool]:
     """A new timed attempt (True), or the one still running (False)."""
     now = clock.now()
@@ -117,7 +118,7 @@ def request_hash(data: subs.SubmissionCreate) -> str:
 
 async def submit(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     actor_id: uuid.UUID,
     assignment_id: uuid.UUID,
@@ -238,7 +239,7 @@ async def _attach_files(
 
 
 async def my_submissions(
-    *, pool: asyncpg.Pool, actor_id: uuid.UUID, assignment_id: uuid.UUID
+    *, pool: Pool, actor_id: uuid.UUID, assignment_id: uuid.UUID
 ) -> SubmissionHistory:
     async with pool.acquire() as conn:
         row = await _as_student(conn, assignment_id, actor_id, "hand in work")
@@ -252,7 +253,7 @@ async def my_submissions(
 
 
 async def list_submissions(
-    *, pool: asyncpg.Pool, actor_id: uuid.UUID, assignment_id: uuid.UUID, query: SubmissionQuery
+    *, pool: Pool, actor_id: uuid.UUID, assignment_id: uuid.UUID, query: SubmissionQuery
 ) -> SubmissionPage:
     after = keyset_after(query.cursor)
     async with pool.acquire() as conn:
@@ -276,7 +277,7 @@ async def list_submissions(
 
 
 async def get_submission(
-    *, pool: asyncpg.Pool, actor_id: uuid.UUID, submission_id: uuid.UUID
+    *, pool: Pool, actor_id: uuid.UUID, submission_id: uuid.UUID
 ) -> SubmissionRead | StaffSubmissionRead:
     async with pool.acquire() as conn:
         sub = await store.get(conn, submission_id)

@@ -6,14 +6,13 @@ import contextlib
 import uuid
 from dataclasses import dataclass
 
-import asyncpg
-
 from server.domain import assignment_access as rules
 from server.domain.clock import Clock
 from server.domain.course_access import Membership
 from server.domain.errors import InvalidInput, NotFound
 from server.domain.file_types import DOCX, EXTENSIONS, JPEG, PDF, PNG, TXT, sniff
 from server.domain.submission_views import UploadRead
+from server.pg_pool import Pool
 from server.stores import memberships, uploads
 from server.stores.files import SUBMISSIONS, FileStorage
 
@@ -33,7 +32,7 @@ def _not_found() -> NotFound:
 
 async def upload(
     *,
-    pool: asyncpg.Pool,
+    pool: Pool,
     clock: Clock,
     storage: FileStorage,
     actor_id: uuid.UUID,
@@ -74,7 +73,7 @@ async def upload(
 
 
 async def read_file(
-    *, pool: asyncpg.Pool, storage: FileStorage, actor_id: uuid.UUID, file_id: uuid.UUID
+    *, pool: Pool, storage: FileStorage, actor_id: uuid.UUID, file_id: uuid.UUID
 ) -> StoredFile:
     """404 for anyone who may not read it: the file's existence is not theirs to learn."""
     async with pool.acquire() as conn:

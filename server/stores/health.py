@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import asyncpg
 from pymongo.asynchronous.database import AsyncDatabase
 
+from server.pg_pool import Pool
 
-async def ping_postgres(pool: asyncpg.Pool) -> None:
+
+async def ping_postgres(pool: Pool) -> None:
     async with pool.acquire() as conn:
         await conn.fetchval("SELECT 1")
 
