@@ -1,11 +1,11 @@
-"""Per-socket delivery: ordering by seq, replay from the event log, and the outgoing bound.
+"""Per-socket delivery: the registry of sockets, ordering by seq, and the outgoing bound.
 
 Every connected socket has a `ClientState` (kept in its Socket.IO session and indexed here by
 sid). Live envelopes and replayed ones go through the same gate: a socket that is replaying
 *holds* live envelopes and releases them afterwards, dropping every seq it has already sent, so
 there is no gap and no duplicate at the seam. A live envelope that skips a seq (an event relayed
 by another process reached us first, or Redis dropped one) makes the socket read the log from
-its last seq before going on.
+its last seq before going on (`replay.py`).
 """
 
 from __future__ import annotations
@@ -14,25 +14,23 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 import socketio
 from aiohttp import web
 
 from server.domain import realtime as rules
-from server.keys import CLOCK, MONGO_DB, SCHEDULER
+from server.keys import MONGO_DB
 from server.realtime.batching import Batcher
 from server.realtime.direct import DirectQueue, FrozenPacket, encode
 from server.realtime.recent import RecentEnvelopes
+from server.realtime.replay import Replay
 from server.services.realtime_access import SocketIdentity
 from server.stores import event_log
-from server.stores.mongo_indexes import EVENT_LOG_RETENTION_SECONDS
 
 log = logging.getLogger("classconnect.realtime")
 
 DRAIN_TIMEOUT_SECONDS = 10.0
-HOLE_RETRIES = 5  # log reads before a missing seq counts as a hole left by a relay crash
 
 
 @dataclass(eq=False, slots=True)
@@ -70,6 +68,7 @@ class Hub:
         self.shutting_down = False
         self.recent = RecentEnvelopes()
         self.heads = Batcher(lambda streams: event_log.heads(self.app[MONGO_DB], streams), 0)
+        self.replay = Replay(self)
 
     # --- registry ---
 
@@ -190,7 +189,7 @@ class Hub:
             if state is not None and self._offer(state, items):
                 behind.append(state)
         for state in behind:
-            await self.request_catch_up(state, {})
+            await self.replay.request(state, {})
         for envelope in envelopes:
             for callback in self.on_envelope:
                 await callback(envelope)
@@ -218,112 +217,6 @@ class Hub:
         if ready:
             self.push(state, *ready)  # False only for a socket going away: nothing to keep
         return fell_behind
-
-    # --- replay ---
-
-    async def repair_all(self) -> None:
-        """After this process may have missed live envelopes (Redis listener reconnected),
-        every socket reads the log from the last seq it was sent."""
-        for state in list(self.clients.values()):
-            if not state.closing:
-                known = {s: n for s, n in state.last.items() if state.subscribed(s)}
-                await self.request_catch_up(state, known)
-
-    async def request_catch_up(self, state: ClientState, streams: dict[str, int | None]) -> None:
-        """Hold live envelopes and (re)play `streams` from the given seqs in a job."""
-        state.holding = True
-        state.pending.update(streams)
-        if not state.catching_up:
-            state.catching_up = True
-            await self.app[SCHEDULER].spawn(self._catch_up(state))
-
-    async def _catch_up(self, state: ClientState) -> None:
-        try:
-            await self._wait_connected(state)
-            misses: dict[str, int] = {}  # rounds in which a stream still had a gap
-            while state.pending and not state.closing:
-                todo, state.pending = state.pending, {}
-                await self._replay(state, todo)
-                holes = {s for s in todo if misses.get(s, 0) >= HOLE_RETRIES}
-                self._release_held(state, skip_holes=holes)
-                for stream in state.pending.keys() & todo.keys():
-                    misses[stream] = misses.get(stream, 0) + 1
-                if state.pending:
-                    await asyncio.sleep(0.02 * max(misses.values(), default=1))
-            if not state.ready_sent and not state.closing:
-                state.ready_sent = True
-                self.send(state, "session.ready", self.describe(state))
-        except Exception:
-            log.exception("replay failed", extra={"sid": state.sid})
-            self.cut(state, "replay_failed")
-        finally:
-            state.catching_up = False
-            if not state.pending:
-                state.holding = False
-
-    async def _wait_connected(self, state: ClientState) -> None:
-        # Replay starts from on_connect; the CONNECT packet must be queued before any event.
-        for _ in range(200):
-            if self.sio.manager.is_connected(state.sid, state.namespace):
-                return
-            await asyncio.sleep(0.005)
-
-    async def _replay(self, state: ClientState, todo: dict[str, int | None]) -> None:
-        db = self.app[MONGO_DB]
-        streams = [s for s in todo if state.subscribed(s)]
-        heads = await self.heads.get(streams)
-        retained_since = self.app[CLOCK].now() - timedelta(seconds=EVENT_LOG_RETENTION_SECONDS)
-        for stream in streams:
-            after, head = todo[stream], heads[stream]
-            if after is None:
-                state.last[stream] = head
-                continue
-            small = 0 < head - after < self.queue_limit // 2
-            cached = self.recent.between(stream, after, head) if small else None
-            if cached and datetime.fromisoformat(cached[0][0]["at"]) < retained_since:
-                cached = None  # the log may have expired it: let the log decide (resync)
-            if cached is not None:  # the common reconnect: a few envelopes behind, all in memory
-                if not self.push(state, *(pkt for _, pkt in cached)):
-                    return
-                state.last[stream] = head
-                if not await self.drained(state):
-                    return
-                continue
-            first = await event_log.first_seq(db, stream, after=after) if after < head else None
-            plan = rules.plan_replay(after=after, head=head, first_retained=first)
-            if plan is rules.ReplayPlan.resync:
-                self.send(state, "resync.required", {"stream": stream, "seq": head})
-                state.last[stream] = head
-                continue
-            state.last[stream] = after
-            async for envelope in event_log.read_after(db, stream, after=after):
-                pkt = encode(envelope["type"], envelope, state.namespace)
-                if not self.push(state, pkt) or not await self.drained(state):
-                    return
-                state.last[stream] = envelope["seq"]
-
-    def _release_held(self, state: ClientState, *, skip_holes: set[str]) -> None:
-        held, state.held = state.held, []
-        for index, (stream, seq, pkt) in enumerate(held):
-            if not state.subscribed(stream):
-                continue
-            verdict = rules.classify(state.last.get(stream), seq)
-            if verdict is rules.Offer.gap and stream in skip_holes:
-                # The log was read past `last` several times and still has nothing in between:
-                # a seq allocated but never appended (a relay crashed there). Skip the hole.
-                log.warning(
-                    "skipping a hole", extra={"stream": stream, "after": state.last[stream]}
-                )
-                verdict = rules.Offer.deliver
-            if verdict is rules.Offer.deliver:
-                if self.push(state, pkt):
-                    state.last[stream] = seq
-            elif verdict is rules.Offer.gap:
-                # Something in between is missing: read the log again (the append may not have
-                # been visible to the last read yet) before going on.
-                state.held = held[index:] + state.held
-                state.pending.setdefault(stream, state.last[stream])
-                return
 
     def describe(self, state: ClientState) -> dict[str, Any]:
         return {

@@ -72,7 +72,7 @@ class BaseNamespace(socketio.AsyncNamespace):
         await self.hub.register(state)
         for stream in streams:  # state.holding is True: nothing live slips past the replay
             await self.enter_room(sid, rules.route(stream)[1])
-        await self.hub.request_catch_up(state, {s: resume.get(s) for s in streams})
+        await self.hub.replay.request(state, {s: resume.get(s) for s in streams})
 
     async def on_disconnect(self, sid: str, reason: str = "") -> None:
         self.hub.unregister(sid)
@@ -106,7 +106,7 @@ class BaseNamespace(socketio.AsyncNamespace):
 
     async def handle_resume(self, state: ClientState, request: rules.ResumeRequest) -> dict:
         accepted = {s: n for s, n in request.streams.items() if state.subscribed(s)}
-        await self.hub.request_catch_up(state, dict(accepted))
+        await self.hub.replay.request(state, dict(accepted))
         ignored = sorted(set(request.streams) - set(accepted))
         return {"ok": True, "streams": sorted(accepted), "ignored": ignored}
 
@@ -160,7 +160,7 @@ class UserNamespace(BaseNamespace):
             state.watching[stream] = course_id
             state.holding = True
             await self.enter_room(state.sid, stream)
-            await self.hub.request_catch_up(state, {stream: request.after})
+            await self.hub.replay.request(state, {stream: request.after})
         return {"ok": True, "stream": stream}
 
     async def handle_unwatch(self, state: ClientState, request: rules.WatchRequest) -> dict:

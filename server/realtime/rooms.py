@@ -73,7 +73,7 @@ class MembershipWatcher:
                 state.holding = True  # before joining, so nothing live slips past
                 for stream in added:
                     await sio.enter_room(state.sid, stream, namespace=state.namespace)
-                await self.hub.request_catch_up(state, dict.fromkeys(added))
+                await self.hub.replay.request(state, dict.fromkeys(added))
             if added or removed or lost:
                 self.hub.send(
                     state,

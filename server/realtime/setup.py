@@ -75,7 +75,7 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     hub.on_envelope.append(MembershipWatcher(app, hub))
     jobs = [await scheduler.spawn(run_auth_sweep(app, hub))]
     if isinstance(manager, RedisFanoutManager):
-        manager.on_resubscribed = hub.repair_all
+        manager.on_resubscribed = hub.replay.repair_all
         jobs.append(await scheduler.spawn(manager.run_listener()))
     if settings.realtime_relay_enabled:
         jobs.append(await scheduler.spawn(run_outbox_listener(app, wake)))
