@@ -20,21 +20,19 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import statistics
-import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import psutil
 import uvloop
 from aiohttp import web
 
+from bench.http_load import costed, load, load_wrk
 from bench.support import start_mongo, with_database
 from server.app import create_app
 from server.domain.tokens import issue_access_token
@@ -47,6 +45,7 @@ from server.stores.migrations import apply_migrations
 CONCURRENCY = 50
 REQUESTS = 5000  # per round and target
 ROUNDS = 2
+WRK_SECONDS = 10  # per round and target, with --loadgen wrk
 TODAY = datetime.now(UTC).date()
 QUERY = {"q": "astronomy", "category": "science", "level": "beginner", "limit": "20"}
 WORDS = [
@@ -105,33 +104,6 @@ ON CONFLICT DO NOTHING;
 ANALYZE;
 """
 
-LOADGEN = r"""
-import asyncio, json, sys, time
-import aiohttp
-
-async def main(url, token, total, concurrency):
-    latencies, errors = [], 0
-    headers = {"Authorization": f"Bearer {token}"}
-    remaining = total
-    async with aiohttp.ClientSession(headers=headers) as session:
-        async def worker():
-            nonlocal remaining, errors
-            while remaining > 0:
-                remaining -= 1
-                start = time.perf_counter()
-                async with session.get(url) as resp:
-                    await resp.read()
-                    if resp.status != 200:
-                        errors += 1
-                latencies.append(time.perf_counter() - start)
-        t0 = time.perf_counter()
-        await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(concurrency))), 300)
-        elapsed = time.perf_counter() - t0
-    print(json.dumps({"latencies": latencies, "errors": errors, "elapsed": elapsed}))
-
-asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
-"""
-
 
 def _admin_url() -> str:
     return os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -154,80 +126,6 @@ async def floor_handler(request: web.Request) -> web.Response:
     async with request.app[PG_POOL].acquire() as conn:
         rows = await conn.fetch(text, *args)
     return web.json_response([dict(r) for r in rows], dumps=lambda o: json.dumps(o, default=str))
-
-
-async def load(url: str, token: str) -> dict:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        LOADGEN,
-        url,
-        token,
-        str(REQUESTS),
-        str(CONCURRENCY),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), 360)
-    data = json.loads(out)
-    lat = sorted(data["latencies"])
-    return {
-        "p50_ms": statistics.median(lat) * 1000,
-        "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000,
-        "rps": len(lat) / data["elapsed"],
-        "requests": len(lat),
-        "errors": data["errors"],
-    }
-
-
-WRK_SECONDS = 10
-_WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _wrk_ms(text: str, percentile: str) -> float:
-    value, unit = re.search(
-        rf"^\s*{re.escape(percentile)}\s+([\d.]+)(us|ms|s)\s*$", text, re.M
-    ).groups()
-    return float(value) * _WRK_UNITS[unit]
-
-
-async def load_wrk(url: str, token: str) -> dict:
-    """The same load from wrk (C, one thread): far less CPU taken from the server under test."""
-    proc = await asyncio.create_subprocess_exec(
-        "wrk", "-t1", f"-c{CONCURRENCY}", f"-d{WRK_SECONDS}s", "--latency",
-        "-H", f"Authorization: Bearer {token}", url,
-        stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, _ = await asyncio.wait_for(proc.communicate(), WRK_SECONDS + 30)
-    text = out.decode()
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-    return {
-        "p50_ms": _wrk_ms(text, "50%"),
-        "p99_ms": _wrk_ms(text, "99%"),
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", text).group(1)),
-        "errors": int(bad.group(1)) if bad else 0,
-    }
-
-
-def postgres_cpu_seconds() -> float:
-    """CPU used so far by the local Postgres processes (0 when Postgres runs elsewhere)."""
-    total = 0.0
-    for proc in psutil.process_iter(["name", "cpu_times"]):
-        times = proc.info["cpu_times"]
-        if proc.info["name"] == "postgres" and times is not None:
-            total += times.user + times.system
-    return total
-
-
-async def costed(loadgen: Any, url: str, token: str) -> dict:
-    """One round, with the CPU it cost per request: this process (the server) and Postgres.
-    Latency at a fixed concurrency follows from throughput, which follows from these."""
-    server0, pg0 = time.process_time(), postgres_cpu_seconds()
-    result = await loadgen(url, token)
-    n = max(result["requests"], 1)
-    result["server_cpu_ms"] = (time.process_time() - server0) * 1000 / n
-    result["pg_cpu_ms"] = (postgres_cpu_seconds() - pg0) * 1000 / n
-    return result
 
 
 async def measure(
@@ -269,14 +167,17 @@ async def measure(
         results: dict[str, list[dict]] = {"floor": [], "ours": []}
         for _ in range(ROUNDS):  # interleaved, so drift affects both alike
             for label, url in targets.items():
-                results[label].append(await costed(loadgen, url, token))
+                results[label].append(await costed(partial(loadgen, url, token)))
         return results
     finally:
         await runner.cleanup()
 
 
 async def main(args: argparse.Namespace) -> None:
-    loadgen = load_wrk if args.loadgen == "wrk" else load
+    if args.loadgen == "wrk":
+        loadgen = partial(load_wrk, seconds=WRK_SECONDS, concurrency=CONCURRENCY)
+    else:
+        loadgen = partial(load, requests=REQUESTS, concurrency=CONCURRENCY)
     admin, name = _admin_url(), f"cc_bench_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(admin)
     await conn.execute(f'CREATE DATABASE "{name}"')
@@ -312,10 +213,10 @@ async def main(args: argparse.Namespace) -> None:
             finally:
                 mongo.kill()
                 mongo.wait()
-        size = f"{WRK_SECONDS} s" if loadgen is load_wrk else f"{REQUESTS} requests"
+        size = f"{WRK_SECONDS} s" if args.loadgen == "wrk" else f"{REQUESTS} requests"
         print(
             f"{CONCURRENCY} concurrent clients, {size} per round, {ROUNDS} rounds "
-            f"({loadgen.__name__}, server on {args.loop})"
+            f"({args.loadgen}, server on {args.loop})"
         )
         for label, runs in results.items():
             best = min(runs, key=lambda r: r["p99_ms"])

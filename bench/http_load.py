@@ -1,0 +1,115 @@
+"""HTTP load for the benchmarks: closed-loop clients (wrk, or aiohttp in a separate process),
+latency percentiles, and the CPU each request cost the server (this process) and Postgres."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+
+import psutil
+
+LOADGEN = r"""
+import asyncio, json, sys, time
+import aiohttp
+
+async def main(url, token, total, concurrency):
+    latencies, errors = [], 0
+    headers = {"Authorization": f"Bearer {token}"}
+    remaining = total
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async def worker():
+            nonlocal remaining, errors
+            while remaining > 0:
+                remaining -= 1
+                start = time.perf_counter()
+                async with session.get(url) as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        errors += 1
+                latencies.append(time.perf_counter() - start)
+        t0 = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(concurrency))), 300)
+        elapsed = time.perf_counter() - t0
+    print(json.dumps({"latencies": latencies, "errors": errors, "elapsed": elapsed}))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+"""
+
+
+async def load(url: str, token: str, *, requests: int, concurrency: int) -> dict:
+    """`requests` GETs from `concurrency` aiohttp clients in a separate Python process."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        LOADGEN,
+        url,
+        token,
+        str(requests),
+        str(concurrency),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 360)
+    data = json.loads(out)
+    lat = sorted(data["latencies"])
+    return {
+        "p50_ms": statistics.median(lat) * 1000,
+        "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000,
+        "rps": len(lat) / data["elapsed"],
+        "requests": len(lat),
+        "errors": data["errors"],
+    }
+
+
+_WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _wrk_ms(text: str, percentile: str) -> float:
+    value, unit = re.search(
+        rf"^\s*{re.escape(percentile)}\s+([\d.]+)(us|ms|s)\s*$", text, re.M
+    ).groups()
+    return float(value) * _WRK_UNITS[unit]
+
+
+async def load_wrk(url: str, token: str, *, seconds: int, concurrency: int) -> dict:
+    """The same load from wrk (C, one thread): far less CPU taken from the server under test."""
+    proc = await asyncio.create_subprocess_exec(
+        "wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--latency",
+        "-H", f"Authorization: Bearer {token}", url,
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(proc.communicate(), seconds + 30)
+    text = out.decode()
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    return {
+        "p50_ms": _wrk_ms(text, "50%"),
+        "p99_ms": _wrk_ms(text, "99%"),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", text).group(1)),
+        "errors": int(bad.group(1)) if bad else 0,
+    }
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU used so far by the local Postgres processes (0 when Postgres runs elsewhere)."""
+    total = 0.0
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        times = proc.info["cpu_times"]
+        if proc.info["name"] == "postgres" and times is not None:
+            total += times.user + times.system
+    return total
+
+
+async def costed(loadgen: Callable[[], Awaitable[dict]]) -> dict:
+    """One round, with the CPU it cost per request: this process (the server) and Postgres.
+    Latency at a fixed concurrency follows from throughput, which follows from these."""
+    server0, pg0 = time.process_time(), postgres_cpu_seconds()
+    result = await loadgen()
+    n = max(result["requests"], 1)
+    result["server_cpu_ms"] = (time.process_time() - server0) * 1000 / n
+    result["pg_cpu_ms"] = (postgres_cpu_seconds() - pg0) * 1000 / n
+    return result
