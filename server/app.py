@@ -218,7 +218,7 @@ async def push_transport_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     app = web.Application(
-        middlewares=[request_log_middleware, metrics_middleware, error_middleware],
+        middlewares=[request_log_middleware(), metrics_middleware, error_middleware],
         client_max_size=max(settings.max_body_bytes, settings.max_upload_bytes),
     )
     app[SETTINGS] = settings

@@ -39,3 +39,12 @@ def test_json_lines_formatter_keeps_extra_fields():
     entry = json.loads(JsonFormatter().format(record))
     assert entry["message"] == "hello you" and entry["request_id"] == "r1"
     assert entry["level"] == "info"
+
+
+def test_generated_request_ids_are_unique_within_and_across_sources():
+    from server.handlers.request_log import request_id_source
+
+    first, second = request_id_source(), request_id_source()  # as two processes would have
+    ids = [first() for _ in range(1000)] + [second() for _ in range(1000)]
+    assert len(set(ids)) == 2000
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
