@@ -33,6 +33,7 @@ DB_POOL_SIZE = "db.pool.size"  # gauge: open connections
 DB_POOL_IN_USE = "db.pool.in_use"  # gauge: connections checked out
 DB_POOL_MAX = "db.pool.max"  # gauge
 DB_POOL_SATURATION = "db.pool.saturation"  # gauge 0..1: in_use / max
+DB_POOL_WAITING = "db.pool.waiting"  # gauge: requests waiting for a connection
 JOBS_ACTIVE = "jobs.active"  # gauge: aiojobs jobs running
 JOBS_PENDING = "jobs.pending"  # gauge: aiojobs jobs waiting for a slot
 OUTBOX_PENDING = "outbox.pending"  # gauge: events not yet relayed (capped, see stores)
@@ -50,6 +51,7 @@ ALL_METRICS = frozenset(
         DB_POOL_IN_USE,
         DB_POOL_MAX,
         DB_POOL_SATURATION,
+        DB_POOL_WAITING,
         JOBS_ACTIVE,
         JOBS_PENDING,
         OUTBOX_PENDING,

@@ -134,6 +134,10 @@ class Pool:
     def get_max_size(self) -> int:
         return self._max_size
 
+    def get_waiting_count(self) -> int:
+        """Requests waiting for a connection (a full pool alone does not say that any do)."""
+        return sum(1 for waiter in self._waiters if not waiter.done())
+
     async def execute(self, query: str, *args: Any) -> str:
         async with self.acquire() as conn:
             return await conn.execute(query, *args)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
+from contextlib import AsyncExitStack
 from datetime import timedelta
 
 import pytest
@@ -12,10 +14,12 @@ from aiohttp import web
 
 from server import __version__
 from server.app import create_app
-from server.keys import METRICS
+from server.jobs.metrics_sampler import report_pool
+from server.keys import METRICS, PG_POOL
 from server.metrics import (
     DB_POOL_MAX,
     DB_POOL_SATURATION,
+    DB_POOL_WAITING,
     EVENT_LOOP_LAG,
     HTTP_DURATION,
     HTTP_REQUESTS,
@@ -148,6 +152,27 @@ async def test_pool_and_backlog_gauges(metrics_client, fake_dogstatsd, db, clock
     assert 0 <= latest(DB_POOL_SATURATION) <= 1
     await fake_dogstatsd.wait_for(lambda s: s.name == f"classconnect.{OUTBOX_PENDING}")
     assert latest(OUTBOX_LAG) >= 0
+
+
+async def test_requests_waiting_for_a_connection_show_in_the_pool_gauges(
+    metrics_client, fake_dogstatsd
+):
+    app = metrics_client.app
+    pool = app[PG_POOL]
+    waiting = f"classconnect.{DB_POOL_WAITING}"
+    async with AsyncExitStack() as stack:
+        for _ in range(pool.get_max_size()):
+            await stack.enter_async_context(pool.acquire())
+        waiter = asyncio.create_task(stack.enter_async_context(pool.acquire()))
+        await asyncio.sleep(0.05)  # queued
+        # Sampled here rather than by the sampler, whose backlog queries wait for a connection.
+        report_pool(app, app[METRICS])
+        (sample, *_) = await fake_dogstatsd.wait_for(lambda s: s.name == waiting and s.value)
+        assert sample.type == "g" and sample.value >= 1  # the sampler may be waiting too
+        saturation = fake_dogstatsd.named(f"classconnect.{DB_POOL_SATURATION}")[-1]
+        assert saturation.value == 1
+        waiter.cancel()
+        await asyncio.gather(waiter, return_exceptions=True)
 
 
 async def test_backlog_queries_count_only_what_is_pending(db, clean_tables, clock):

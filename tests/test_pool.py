@@ -81,8 +81,10 @@ async def test_timeouts_and_cancelled_waiters_give_their_turn_back(pool: Pool) -
             await pool.acquire(timeout=0.05)
         cancelled = asyncio.create_task(_take(pool, "cancelled", []))
         await asyncio.sleep(0.02)
+        assert pool.get_waiting_count() == 1
         cancelled.cancel()
         await asyncio.gather(cancelled, return_exceptions=True)
+        assert pool.get_waiting_count() == 0
         assert await held.fetchval("SELECT 1") == 1
     async with pool.acquire(timeout=1) as conn:  # the one turn is free again
         assert await conn.fetchval("SELECT 2") == 2

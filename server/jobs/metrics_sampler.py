@@ -45,6 +45,7 @@ def report_pool(app: web.Application, metrics: Metrics) -> None:
     metrics.gauge(m.DB_POOL_IN_USE, size - idle)
     metrics.gauge(m.DB_POOL_MAX, most)
     metrics.gauge(m.DB_POOL_SATURATION, (size - idle) / most)
+    metrics.gauge(m.DB_POOL_WAITING, pool.get_waiting_count())
     scheduler = app[SCHEDULER]
     metrics.gauge(m.JOBS_ACTIVE, scheduler.active_count)
     metrics.gauge(m.JOBS_PENDING, scheduler.pending_count)
