@@ -1,5 +1,12 @@
-"""HTTP load for the benchmarks: closed-loop clients (wrk, or aiohttp in a separate process),
-latency percentiles, and the CPU each request cost the server (this process) and Postgres."""
+"""HTTP load for the benchmarks, latency percentiles, and the CPU each request cost the server
+(this process) and Postgres.
+
+Closed loop (`load`, `load_wrk`): each client sends its next request when the last one is back,
+so the load rises until something saturates; latency then follows from throughput (Little's
+law) and mostly measures capacity. Paced (`load_paced`): requests are due at a fixed rate and
+latency is counted from when each was due, queueing included, so it measures what a client sees
+at that load.
+"""
 
 from __future__ import annotations
 
@@ -41,19 +48,43 @@ asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
 """
 
 
-async def load(url: str, token: str, *, requests: int, concurrency: int) -> dict:
-    """`requests` GETs from `concurrency` aiohttp clients in a separate Python process."""
+PACED = r"""
+import asyncio, json, sys
+import aiohttp
+
+async def main(url, token, rate, seconds, concurrency):
+    latencies, errors = [], 0
+    connector = aiohttp.TCPConnector(limit=concurrency)  # at most `concurrency` clients at once
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.2
+
+        async def one(i):
+            nonlocal errors
+            due = start + i / rate
+            await asyncio.sleep(due - loop.time())
+            async with session.get(url) as resp:
+                await resp.read()
+                errors += resp.status != 200
+            latencies.append(loop.time() - due)  # from when it was due: waits count
+
+        await asyncio.wait_for(
+            asyncio.gather(*(one(i) for i in range(int(rate * seconds)))), seconds + 120
+        )
+        elapsed = loop.time() - start
+    print(json.dumps({"latencies": latencies, "errors": errors, "elapsed": elapsed}))
+
+url, token, rate, seconds, concurrency = sys.argv[1:6]
+asyncio.run(main(url, token, float(rate), float(seconds), int(concurrency)))
+"""
+
+
+async def _python_load(script: str, *argv: str, limit_seconds: float) -> dict:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        LOADGEN,
-        url,
-        token,
-        str(requests),
-        str(concurrency),
-        stdout=asyncio.subprocess.PIPE,
+        sys.executable, "-c", script, *argv, stdout=asyncio.subprocess.PIPE
     )
-    out, _ = await asyncio.wait_for(proc.communicate(), 360)
+    out, _ = await asyncio.wait_for(proc.communicate(), limit_seconds)
     data = json.loads(out)
     lat = sorted(data["latencies"])
     return {
@@ -63,6 +94,21 @@ async def load(url: str, token: str, *, requests: int, concurrency: int) -> dict
         "requests": len(lat),
         "errors": data["errors"],
     }
+
+
+async def load(url: str, token: str, *, requests: int, concurrency: int) -> dict:
+    """`requests` GETs from `concurrency` closed-loop aiohttp clients in another process."""
+    return await _python_load(
+        LOADGEN, url, token, str(requests), str(concurrency), limit_seconds=360
+    )
+
+
+async def load_paced(
+    url: str, token: str, *, rate: float, seconds: float, concurrency: int
+) -> dict:
+    """`rate` GETs a second for `seconds`, over at most `concurrency` connections."""
+    argv = (url, token, str(rate), str(seconds), str(concurrency))
+    return await _python_load(PACED, *argv, limit_seconds=seconds + 180)
 
 
 _WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
