@@ -89,22 +89,17 @@ class Pool:
         if conn not in self._lent:  # a second release would lend it to two requests at once
             raise asyncpg.InterfaceError("release of a connection this pool has not lent")
         self._lent.discard(conn)
+        left_open = conn.is_in_transaction() and not (discard or conn.is_closed())
+        if left_open:
+            log.warning("postgres connection returned inside a transaction: closed")
         try:
-            if conn.is_in_transaction() and not (discard or conn.is_closed()):
-                log.warning("postgres connection returned inside a transaction: closed")
-            if (
-                discard
-                or self._closing
-                or conn.is_closed()
-                or conn.is_in_transaction()
-                or self._expired(conn)
-            ):
+            if discard or left_open or self._closing or conn.is_closed() or self._expired(conn):
                 await self._close_connection(conn, gracefully=not discard)
-                return
+            else:
+                self._hand_over(conn)
         finally:
             if self._closing and not self._lent:
                 self._all_back.set()
-        self._hand_over(conn)
 
     async def close(self, *, grace: float = 10.0) -> None:
         """Refuses new work, closes idle connections, waits `grace` seconds for lent ones."""
