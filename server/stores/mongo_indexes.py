@@ -29,6 +29,18 @@ INDEXES: list[IndexSpec] = [
         [("at", 1)],
         {"expireAfterSeconds": EVENT_LOG_RETENTION_SECONDS, "name": "retention"},
     ),
+    # The inbox (server/stores/notification_inbox.py): a user's items newest first, and the
+    # unread count.
+    IndexSpec(
+        "notifications",
+        [("user_id", 1), ("created_at", -1), ("_id", -1)],
+        {"name": "user_newest"},
+    ),
+    IndexSpec(
+        "notifications",
+        [("user_id", 1), ("read_at", 1), ("archived_at", 1)],
+        {"name": "user_unread"},
+    ),
 ]
 
 
