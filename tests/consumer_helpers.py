@@ -13,8 +13,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from server.domain.events import event, user_stream
 from server.keys import CLOCK, MONGO_DB, PG_POOL
 from server.services.consumers import (
-    Consumer,
     ConsumedEvent,
+    Consumer,
     ConsumerBatch,
     HandlerRegistry,
 )
@@ -77,7 +77,9 @@ def probe_consumer(
         )
         if delay:
             await asyncio.sleep(delay)
-        batch.record(event("probe.done", user_stream(ev.data["user"]), at=batch.now, n=ev.data["n"]))
+        batch.record(
+            event("probe.done", user_stream(ev.data["user"]), at=batch.now, n=ev.data["n"])
+        )
         if str(ev.data["n"]) in crash_on:
             crash_on.discard(str(ev.data["n"]))
             raise Crash(f"crash after the effects of {ev.data['n']}")
