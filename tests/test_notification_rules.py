@@ -216,6 +216,7 @@ def test_a_plan_follows_each_recipients_preferences():
     )
     result = plan(
         event_id=event_id,
+        seq=41,
         notice=notice,
         values={"title": "TP", "score": 7, "max_score": 10},
         recipients=recipients,
@@ -229,6 +230,7 @@ def test_a_plan_follows_each_recipients_preferences():
     assert english_item["body"] == "You got 7/10 on “TP”."
     assert spanish_item["created_at"].microsecond == 123000  # what Mongo keeps
     assert spanish_item["data"] == notice.links and spanish_item["read_at"] is None
+    assert spanish_item["seq"] == english_item["seq"] == 41
     by = {(d.user_id, d.channel): d for d in result.deliveries}
     assert len(by) == 6
     assert (by[spanish, "email"].status, by[spanish, "email"].mode) == ("queued", "immediate")

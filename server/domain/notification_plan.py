@@ -54,6 +54,7 @@ def to_millis(moment: datetime) -> datetime:
 def plan(
     *,
     event_id: uuid.UUID,
+    seq: int,
     notice: Notice,
     values: dict[str, Any],
     recipients: list[Recipient],
@@ -82,6 +83,7 @@ def plan(
                     "_id": item_id,
                     "user_id": str(r.user_id),
                     "event_id": str(event_id),
+                    "seq": seq,  # the event's relay_seq: the inbox's newest-first order
                     "type": notice.type,
                     "title": title,
                     "body": body,

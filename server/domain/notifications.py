@@ -57,18 +57,17 @@ class ReadAllBody(BaseModel):
     course_id: uuid.UUID | None = None
 
 
-def page_cursor(item: NotificationRead) -> str:
-    return encode_cursor(item.created_at.isoformat(), item.id)
+def page_cursor(seq: int) -> str:
+    return encode_cursor(seq)
 
 
-def page_after(cursor: str | None) -> tuple[datetime, str] | None:
+def page_before(cursor: str | None) -> int | None:
     if cursor is None:
         return None
-    at, ident = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(at), str(uuid.UUID(ident))
-    except (TypeError, ValueError):
-        raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from None
+    (seq,) = decode_cursor(cursor, 1)
+    if not isinstance(seq, int):
+        raise InvalidInput("The cursor is not valid.", code="invalid_cursor")
+    return seq
 
 
 # --- preferences ---

@@ -99,6 +99,7 @@ def notifications_consumer(db: AsyncDatabase) -> Consumer:
         prefs = await preferences.load_many(db, emails)
         result = plan(
             event_id=event.id,
+            seq=event.seq,
             notice=notice,
             values=await _values(batch, event),
             recipients=[Recipient(u, emails[u], prefs[u]) for u in emails],

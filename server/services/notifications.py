@@ -25,7 +25,7 @@ from server.domain.notifications import (
     PreferencesBody,
     PreferencesRead,
     UnreadCount,
-    page_after,
+    page_before,
     page_cursor,
     preferences_read,
 )
@@ -48,12 +48,15 @@ async def list_notifications(
         user_id,
         unread_only=query.unread_only,
         course_id=query.course_id,
-        after=page_after(query.cursor),
+        before_seq=page_before(query.cursor),
         limit=query.limit + 1,
     )
-    items = [item_read(d) for d in docs[: query.limit]]
+    shown = docs[: query.limit]
     more = len(docs) > query.limit
-    return NotificationPage(items=items, next_cursor=page_cursor(items[-1]) if more else None)
+    return NotificationPage(
+        items=[item_read(d) for d in shown],
+        next_cursor=page_cursor(shown[-1]["seq"]) if more else None,
+    )
 
 
 async def unread_count(*, db: AsyncDatabase, user_id: uuid.UUID) -> UnreadCount:

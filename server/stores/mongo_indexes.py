@@ -33,7 +33,7 @@ INDEXES: list[IndexSpec] = [
     # unread count.
     IndexSpec(
         "notifications",
-        [("user_id", 1), ("created_at", -1), ("_id", -1)],
+        [("user_id", 1), ("seq", -1)],
         {"name": "user_newest"},
     ),
     IndexSpec(

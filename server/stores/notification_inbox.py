@@ -45,19 +45,19 @@ async def page(
     *,
     unread_only: bool,
     course_id: uuid.UUID | None,
-    after: tuple[datetime, str] | None,
+    before_seq: int | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Newest first; `after` is the (created_at, id) of the previous page's last item."""
+    """Newest first: in the order the events reached the inbox (their relay_seq, one item per
+    event and user, so it is a total order); `before_seq` continues after a page."""
     query = _visible(user_id)
     if unread_only:
         query["read_at"] = None
     if course_id is not None:
         query["course_id"] = str(course_id)
-    if after is not None:
-        at, last_id = after
-        query["$or"] = [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": last_id}}]
-    cursor = db[INBOX].find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit)
+    if before_seq is not None:
+        query["seq"] = {"$lt": before_seq}
+    cursor = db[INBOX].find(query).sort("seq", -1).limit(limit)
     return await cursor.to_list()
 
 
