@@ -14,13 +14,14 @@ Per event, inside the consumer's batch transaction:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from server.domain.notification_plan import Recipient, created_event, plan, unread_event
+from server.domain.notification_plan import Plan, Recipient, created_event, plan, unread_event
 from server.domain.notification_rules import TYPES, Audience, MalformedEvent, notice_for
 from server.services.consumers import ConsumedEvent, Consumer, ConsumerBatch, HandlerRegistry
 from server.stores import deliveries, notification_counters, notification_inbox
@@ -106,20 +107,19 @@ def notifications_consumer(db: AsyncDatabase) -> Consumer:
             occurred_at=event.occurred_at,
             now=batch.now,
         )
-        await fan_out(batch, db, result.items)
-        await deliveries.enqueue(db, result.deliveries)
+        await write(batch, db, result)
 
     return Consumer(name=CONSUMER_NAME, handlers=registry.handlers)
 
 
-async def fan_out(batch: ConsumerBatch, db: AsyncDatabase, items: list[dict[str, Any]]) -> None:
-    """Insert inbox items and record their live events, counting each owner's unread."""
-    if not items:
-        return
-    counts = await notification_counters.add_one(
-        batch.conn, (uuid.UUID(d["user_id"]) for d in items)
+async def write(batch: ConsumerBatch, db: AsyncDatabase, result: Plan) -> None:
+    """Inbox items and deliveries (written side by side), then each item's live events."""
+    items = result.items
+    # The owners' rows first: they order this against the owners' own inbox changes.
+    counts = await notification_counters.add_one(batch.conn, result.inbox_users())
+    present, _ = await asyncio.gather(
+        notification_inbox.insert_many(db, items), deliveries.enqueue(db, result.deliveries)
     )
-    present = await notification_inbox.insert_many(db, items)
     if present:  # run before, up to the crash: count those inboxes as they are
         again = sorted({d["user_id"] for d in items if d["_id"] in present})
         recounted = await notification_inbox.unread_counts(db, again)
