@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from server.domain.events import ADMIN_AUDIT_STREAM, GLOBAL_STREAM, user_stream
+from server.domain.notification_rules import Audience
 from server.keys import CLOCK, MONGO_DB, PG_POOL
 from server.services.consumers import Consumer, consume_batch, ensure_offset
 from server.services.notification_consumer import notifications_consumer
@@ -162,3 +163,25 @@ async def test_one_event_to_many_users_is_written_in_bulk(started, app, db, cloc
     assert await mongo.notification_deliveries.count_documents({}) == 1500  # email
     assert len(await live(db, "notification.created")) == 1500
     assert len(await live(db, "notification.unread_count")) == 1500
+
+
+async def test_the_forum_plugs_in_its_followers(started, app, users, db, clock, mongo):
+    owner, follower = await users.create("Owner"), await users.create("Follower")
+    course = await make_course(db, owner.id, clock.now())
+    thread = uuid.uuid4()
+
+    async def followers(conn, event):  # the forum's query on its followers table
+        assert event.data["thread_id"] == str(thread)
+        return [follower.id]
+
+    plain = notifications_consumer(app[MONGO_DB])
+    assert "forum.answer_created" not in plain.handlers  # no followers query, no handler
+    await record(db, "forum.answer_created", f"course:{course}", at=clock.now(),
+                 course_id=str(course), thread_id=str(thread), answer_id=str(uuid.uuid4()),
+                 title="How do I start?")  # fmt: skip
+    await consume(app, notifications_consumer(
+        app[MONGO_DB], audiences={Audience.THREAD_FOLLOWERS: followers}))  # fmt: skip
+    [item] = [d async for d in mongo.notifications.find()]
+    assert item["user_id"] == str(follower.id)
+    assert item["body"] == "Respondieron «How do I start?» en Course."
+    assert item["data"]["thread_id"] == str(thread)
