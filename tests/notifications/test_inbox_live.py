@@ -3,6 +3,7 @@ recipients' sockets; the inbox's REST changes reach every open device as unread 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -158,3 +159,24 @@ async def test_the_inbox_refuses_anonymous_callers_and_bad_queries(client, users
         f"{API}/notifications/read-all", json={"course": "x"}, headers=user.headers
     )
     assert resp.status == 422
+
+
+async def test_concurrent_changes_report_counts_in_the_order_they_were_taken(client, users, db):
+    owner, student = await users.create("Owner"), await users.create("Student")
+    for n in range(6):
+        course = await create_course(client, owner, title=f"Course {n}")
+        await enroll(client, student, course["id"])
+    await settled(db)
+    items = (await inbox(client, student))["items"]
+    assert len(items) == 6
+
+    async def read(item):
+        url = f"{API}/notifications/{item['id']}/read"
+        assert (await client.post(url, headers=student.headers)).status == 200
+
+    await asyncio.gather(*(read(i) for i in items))
+    rows = await db.fetch(
+        "SELECT data::text AS data FROM outbox WHERE type = 'notification.unread_count' "
+        "AND context IS NOT NULL AND context->'actor'->>'kind' = 'user' ORDER BY position"
+    )
+    assert [json.loads(r["data"])["unread"] for r in rows] == [5, 4, 3, 2, 1, 0]
