@@ -3,6 +3,7 @@ it wrote can commit unaudited."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -40,6 +41,8 @@ async def test_identify_stamps_every_row_with_the_proven_user(client, app, db):
         uow.audit("probe.make", target=("probe", "1"))
         uow.identify(uid)
     [row] = await outbox.recorded(db)
-    assert (
-        row["context"] is not None and str(uid) in row["context"] and "10.1.2.3" in row["context"]
-    )
+    assert json.loads(row["context"]) == {
+        "actor": {"kind": "user", "id": str(uid)},
+        "ip": "10.1.2.3",
+        "request_id": "r1",
+    }
