@@ -173,6 +173,10 @@ async def test_password_change(client, settings, db):
     assert await error_of(resp) == (403, "invalid_current_password")
     assert await actions_of(db, rid) == ["user.login_failed"]  # counts toward the lockout
     rid = request_id()
+    body = {"current_password": PASSWORD, "new_password": EMAIL}
+    resp = await post(client, url, body, rid, bearer(session))
+    assert await error_of(resp) == (422, "weak_password") and await audit_entries(db, rid) == []
+    rid = request_id()
     body = {"current_password": PASSWORD, "new_password": "a brand new secret"}
     resp = await post(client, url, body, rid, bearer(session))
     assert resp.status == 200, await resp.text()
