@@ -16,7 +16,7 @@ from tests.assignment_helpers import (
     auto_questions,
     course_cast,
     published,
-    right_answers,
+    submit,
     upload,
 )
 from tests.audit_helpers import audit_entries, request_id, the_audit, traced, user_actor
@@ -96,25 +96,14 @@ async def test_attempt_submission_and_grades(client, users, db):
 
     task = await published(client, c.owner, c.course_id)
     rid = request_id()
-    headers = {**traced(c.student.headers, rid), "Idempotency-Key": "k1"}
-    resp = await client.post(
-        f"{API}/assignments/{task['id']}/submissions",
-        json={"answers": right_answers()},
-        headers=headers,
-    )
-    sub = await resp.json()
+    sub = await (await submit(client, traced(c.student.headers, rid), task["id"], key="k1")).json()
     submitted = await the_audit(db, rid, "submission.create")
     assert submitted["target"] == {"kind": "submission", "id": sub["id"]}
     assert submitted["changes"]["assignment_id"] == [None, task["id"]]
     assert submitted["changes"]["auto_score"] == [None, 3.0]
     assert "answers" not in submitted["changes"]
     replay = request_id()
-    headers = {**traced(c.student.headers, replay), "Idempotency-Key": "k1"}
-    resp = await client.post(
-        f"{API}/assignments/{task['id']}/submissions",
-        json={"answers": right_answers()},
-        headers=headers,
-    )
+    resp = await submit(client, traced(c.student.headers, replay), task["id"], key="k1")
     assert resp.headers["Idempotent-Replayed"] == "true"
     assert await audit_entries(db, replay) == []
 
