@@ -44,6 +44,7 @@ def setup_realtime(app: web.Application) -> None:
         # Browsers only: the configured origins and our own (the admin console); the mobile
         # app sends no Origin and is not checked.
         cors_allowed_origins=origin_check(settings.allowed_origins),
+        cors_credentials=False,  # tokens travel in the auth payload; no cookie is needed
         ping_interval=settings.realtime_ping_interval_seconds,
         ping_timeout=20,
         max_http_buffer_size=64 * 1024,
@@ -71,7 +72,10 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     scheduler = app[SCHEDULER]
     wake = asyncio.Event()
     hub.on_envelope.append(MembershipWatcher(app, hub))
-    jobs = [await scheduler.spawn(run_auth_sweep(app, hub))]
+    jobs = [
+        await scheduler.spawn(run_auth_sweep(app, hub)),
+        await scheduler.spawn(sio.close_unauthenticated()),
+    ]
     if isinstance(manager, RedisFanoutManager):
         manager.on_resubscribed = hub.replay.repair_all
         jobs.append(await scheduler.spawn(manager.run_listener()))

@@ -44,8 +44,12 @@ async def test_the_event_reaches_its_audience_and_no_one_else(world, db, key):
     expect = await SCENARIOS[key](world)
     assert expect.hear, "a scenario names who must receive the event"
     for rec, stream in expect.hear:
-        await rec.wait_until(lambda r=rec, s=stream: [e for e in _of_type(r, type)
-                                                     if e["stream"] == s])  # fmt: skip
+        try:
+            await rec.wait_until(lambda r=rec, s=stream: [e for e in _of_type(r, type)
+                                                         if e["stream"] == s])  # fmt: skip
+        except TimeoutError:
+            heard = [(e["type"], e["stream"]) for e in rec.envelopes()]
+            pytest.fail(f"{world.listener[rec].name} got no {type} on {stream}; got {heard}")
     await _settled(world, db, expect.not_hear)
     for rec in expect.not_hear:
         assert _of_type(rec, type) == [], (world.listener[rec].name, rec.envelopes())

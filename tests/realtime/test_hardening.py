@@ -217,6 +217,18 @@ async def test_only_configured_origins_or_same_origin_may_connect(client, users,
         assert not await _connects(client, token, {"Origin": evil}, transport), evil
 
 
+async def test_cors_headers_name_only_an_allowed_origin_and_no_credentials(client):
+    handshake = client.make_url("/socket.io/").with_query(EIO="4", transport="polling")
+    resp = await client.session.get(handshake, headers={"Origin": "https://console.example.org"})
+    assert resp.status == 200
+    assert resp.headers["Access-Control-Allow-Origin"] == "https://console.example.org"
+    assert "Access-Control-Allow-Credentials" not in resp.headers
+    resp = await client.session.get(handshake, headers={"Origin": "https://evil.example"})
+    assert resp.status == 400 and "Access-Control-Allow-Origin" not in resp.headers
+    resp = await client.session.get(handshake)
+    assert resp.status == 200 and "Access-Control-Allow-Origin" not in resp.headers
+
+
 def test_allowed_origins_are_origins(tmp_path):
     def make(origins: list[str]) -> Settings:
         return Settings(_env_file=None, data_dir=tmp_path, allowed_origins=origins)  # type: ignore[call-arg]
