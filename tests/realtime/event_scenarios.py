@@ -59,6 +59,7 @@ class World:
             client, users, sockets, app, clock,
         )  # fmt: skip
         self.listener: dict[Recorder, TestUser] = {}
+        self.google: Any = None  # the fake Google sign-in (tests.fakes.google_certs)
 
     async def cast(self) -> Cast:
         """A course with an owner, an enrolled student, a stranger and two assistants (one

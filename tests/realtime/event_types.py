@@ -1,11 +1,13 @@
 """Every event type the server can record, read from its source.
 
-Events are built by `server.domain.events.event(type, ...)` (or `DomainEvent(type=...)`), often
-through helpers that pass the type along (`record_change(conn, m, "module.changed", ...)`,
-`assignment_event("assignment.created", row, now)`). Starting from those constructors, a type
-that is a string literal is collected; one that is a parameter of the enclosing function is
-followed to every call of that function, as deep as it goes. Anything else (a variable, an
-f-string) cannot be read statically and is reported, so a new event never goes unnoticed.
+Every event is a `DomainEvent(type=...)`, mostly built by `server.domain.events.event(type, ...)`
+and often through helpers that pass the type along (`record_change(conn, m, "module.changed",
+...)`, `assignment_event("assignment.created", row, now)`). Starting from `DomainEvent`, a type
+that is a string literal (or a module-level constant bound to one) is collected; one that is a
+parameter of the enclosing function is followed to every call of that function, as deep as it
+goes. Anything else (a variable, an f-string) cannot be read statically and is reported, so a
+new event never goes unnoticed. A `DomainEvent` built with `streams=()` has no audience (audit
+records, for their own consumer): its type is collected apart, as it never reaches a socket.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from pathlib import Path
 
 import server
 
-ROOTS = {"event": ("type", 0), "DomainEvent": ("type", 0)}
+ROOT = "DomainEvent"
 
 
 @dataclass
 class Found:
-    types: set[str] = field(default_factory=set)
+    types: set[str] = field(default_factory=set)  # recorded for an audience (streams)
+    silent: set[str] = field(default_factory=set)  # recorded with streams=() only
     unreadable: list[str] = field(default_factory=list)  # "file:line: what"
 
 
@@ -64,31 +67,61 @@ class _Module:
 def recorded_event_types(package: Path | None = None) -> Found:
     root = package or Path(server.__file__).parent
     modules = [_Module(p) for p in sorted(root.rglob("*.py"))]
-    found = Found()
-    done: set[tuple[str, str, int]] = set()
-    todo = [(name, kw, i) for name, (kw, i) in ROOTS.items()]
+    constants = _string_constants(modules)
+    found, audience, silent = Found(), set(), set()
+    done: set[tuple[str, str, int, bool]] = set()
+    todo = [(ROOT, "type", 0, False)]
     while todo:
-        name, keyword, index = todo.pop()
-        if (name, keyword, index) in done:
+        item = todo.pop()
+        if item in done:
             continue
-        done.add((name, keyword, index))
+        done.add(item)
+        name, keyword, index, no_audience = item
         for module in modules:
             for call in module.calls(name):
-                arg = _argument(call, keyword, index)
                 where = f"{module.path.relative_to(root.parent)}:{call.lineno}"
+                quiet = no_audience or (name == ROOT and _no_streams(call))
+                arg = _argument(call, keyword, index)
                 if arg is None:
                     found.unreadable.append(f"{where}: {name}() without a type")
                     continue
                 for value in _alternatives(arg):
                     if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                        found.types.add(value.value)
+                        (silent if quiet else audience).add(value.value)
                     elif isinstance(value, ast.Name) and (
                         param := _parameter(module.enclosing_function(call), value.id)
                     ):
-                        todo.append(param)
+                        todo.append((*param, quiet))
+                    elif isinstance(value, ast.Name) and value.id in constants:
+                        (silent if quiet else audience).update(constants[value.id])
                     else:
                         found.unreadable.append(f"{where}: {ast.unparse(value)}")
+    found.types, found.silent = audience, silent - audience
     return found
+
+
+def _no_streams(call: ast.Call) -> bool:
+    streams = _argument(call, "streams", 1)
+    return isinstance(streams, ast.Tuple | ast.List) and not streams.elts
+
+
+def _string_constants(modules: list[_Module]) -> dict[str, set[str]]:
+    """Module-level `NAME = "literal"` bindings, by name (any module: imports keep names)."""
+    constants: dict[str, set[str]] = {}
+    for module in modules:
+        for node in module.tree.body:
+            target = value = None
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign):
+                target, value = node.target, node.value
+            if (
+                isinstance(target, ast.Name)
+                and isinstance(value, ast.Constant)
+                and isinstance(value.value, str)
+            ):
+                constants.setdefault(target.id, set()).add(value.value)
+    return constants
 
 
 def _alternatives(arg: ast.expr) -> list[ast.expr]:

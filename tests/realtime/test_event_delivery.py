@@ -9,20 +9,26 @@ import textwrap
 import pytest
 
 from server.settings import Settings
+from tests.fakes.google_certs import FakeGoogle
+from tests.realtime import account_scenarios  # noqa: F401 (registers its scenarios)
 from tests.realtime.conftest import Recorder, record
 from tests.realtime.event_scenarios import SCENARIOS, World
 from tests.realtime.event_types import recorded_event_types
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
+def settings(settings: Settings, google_certs: FakeGoogle) -> Settings:
     settings.reminder_poll_seconds = 3600.0  # the deadline scenario runs the scan itself
+    settings.google_client_ids = [google_certs.client_id]
+    settings.google_certs_url = google_certs.url
     return settings
 
 
 @pytest.fixture
-def world(client, users, sockets, app, clock) -> World:
-    return World(client, users, sockets, app, clock)
+def world(client, users, sockets, app, clock, google_certs: FakeGoogle) -> World:
+    w = World(client, users, sockets, app, clock)
+    w.google = google_certs
+    return w
 
 
 def _of_type(rec: Recorder, type: str) -> list[dict]:
@@ -59,6 +65,8 @@ def test_every_recorded_event_type_has_an_end_to_end_scenario():
     found = recorded_event_types()
     assert found.unreadable == [], "event types must be literals or parameters passed down"
     covered = {key.split("/")[0] for key in SCENARIOS}
+    # Recorded without an audience (streams=()), for a consumer of their own; never on a socket.
+    assert found.silent == {"audit.recorded"}
     assert sorted(found.types - covered) == [], (
         "add a scenario to tests/realtime/event_scenarios.py"
     )
@@ -68,9 +76,20 @@ def test_every_recorded_event_type_has_an_end_to_end_scenario():
 def test_the_scan_follows_helpers_and_reports_what_it_cannot_read(tmp_path):
     package = tmp_path / "pkg"
     package.mkdir()
-    (package / "a.py").write_text(
+    (package / "events.py").write_text(
         textwrap.dedent("""
-        from x import event
+        AUDIT: str = "audit.kept"
+
+        def event(type, *streams, at):
+            return DomainEvent(type=type, streams=tuple(streams), data={}, occurred_at=at)
+
+        def audit_event(at):
+            return DomainEvent(type=AUDIT, streams=(), data={}, occurred_at=at)
+    """)
+    )
+    (package / "uses.py").write_text(
+        textwrap.dedent("""
+        from pkg.events import event
 
         def helper(conn, type, *, at):
             return event(type, "s", at=at)
@@ -89,4 +108,5 @@ def test_the_scan_follows_helpers_and_reports_what_it_cannot_read(tmp_path):
     )
     found = recorded_event_types(package)
     assert found.types == {"direct.one", "via.helper", "via.wrapper", "a.b", "c.d"}
+    assert found.silent == {"audit.kept"}
     assert [u.split(": ")[1] for u in found.unreadable] == ["name"]
