@@ -5,12 +5,15 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?")
 
 
 class Environment(StrEnum):
@@ -67,8 +70,19 @@ class Settings(BaseSettings):
     realtime_client_rate: float = Field(5.0, gt=0)
     realtime_client_burst: int = Field(20, ge=1)
     realtime_ping_interval_seconds: float = Field(25.0, gt=0)
+    # Sockets one user may hold open in one process; beyond, connects are refused
+    # (`too_many_sockets`). Events are also limited per user, across the user's sockets in the
+    # process, so opening more sockets does not multiply the per-socket rate.
+    realtime_max_sockets_per_user: int = Field(10, ge=1)
+    realtime_user_rate: float = Field(10.0, gt=0)
+    realtime_user_burst: int = Field(40, ge=1)
+    # An Engine.IO connection with no authenticated Socket.IO namespace by then is closed.
+    realtime_connect_timeout_seconds: float = Field(10.0, gt=0)
 
     # HTTP
+    # Browser origins (scheme://host[:port]) allowed besides the server's own; none by default
+    # (the mobile app sends no Origin, the admin console is same-origin). Socket.IO checks it.
+    allowed_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(1 * 1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(25 * 1024 * 1024, ge=1024)
     shutdown_timeout_seconds: float = Field(30.0, gt=0)
@@ -137,6 +151,18 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         # `DATABASE_URL=` in a shell or .env means "not configured", not "the empty URL".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("allowed_origins", mode="after")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        # Browsers send an Origin as scheme://host[:port], lower case, with no path or slash.
+        origins = []
+        for origin in value:
+            normal = origin.strip().rstrip("/").lower()
+            if not _ORIGIN.fullmatch(normal):
+                raise ValueError(f"{origin!r} is not an origin like https://console.example.org")
+            origins.append(normal)
+        return origins
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

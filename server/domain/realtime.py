@@ -23,6 +23,7 @@ MEMBERSHIP_EVENTS = frozenset(
         "assistant.assigned",
         "assistant.revoked",
         "course.deleted",
+        "course.created",  # the owner's rooms in the new course
     }
 )
 
@@ -94,6 +95,10 @@ class TokenBucket:
             return False
         self.tokens -= 1
         return True
+
+    def full(self, now: float) -> bool:
+        """Whether the bucket would hold its whole burst at `now` (forgetting it loses nothing)."""
+        return self.tokens < 0 or self.tokens + (now - self.stamp) * self.rate >= self.burst
 
 
 # --- client events (validated; anything else gets an error ack) ---

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from server.domain import realtime as rules
 from server.keys import MONGO_DB
 from server.realtime.batching import Batcher
 from server.realtime.direct import DirectQueue, FrozenPacket, encode
+from server.realtime.engine import transport_of
 from server.realtime.recent import RecentEnvelopes
 from server.realtime.replay import Replay
 from server.services.realtime_access import SocketIdentity
@@ -40,6 +42,7 @@ class ClientState:
     namespace: str
     identity: SocketIdentity
     bucket: rules.TokenBucket
+    user_bucket: rules.TokenBucket  # shared by the user's sockets in this process
     streams: set[str] = field(default_factory=set)  # server-managed rooms
     watching: dict[str, uuid.UUID] = field(default_factory=dict)  # stream -> course id
     last: dict[str, int] = field(default_factory=dict)  # last seq sent, per stream
@@ -61,9 +64,9 @@ class Hub:
         self.queue_limit = queue_limit
         self.clients: dict[str, ClientState] = {}
         self.by_user: dict[uuid.UUID, set[str]] = {}
-        self.by_eio: dict[str, set[str]] = {}  # an Engine.IO connection's namespace sockets
-        # aiohttp transports of websocket connections, to cut a client that stopped reading.
-        self.transports: dict[str, asyncio.BaseTransport] = {}
+        # Per-user event buckets; kept after the user's last socket until they refill, so
+        # reconnecting does not reset them (prune_user_buckets).
+        self.user_buckets: dict[uuid.UUID, rules.TokenBucket] = {}
         self.on_envelope: list[Any] = []  # callbacks(envelope) run for every relayed envelope
         self.shutting_down = False
         self.recent = RecentEnvelopes()
@@ -76,7 +79,6 @@ class Hub:
         self._bind_direct_lane(state)
         self.clients[state.sid] = state
         self.by_user.setdefault(state.identity.user_id, set()).add(state.sid)
-        self.by_eio.setdefault(state.eio_sid, set()).add(state.sid)
         await self.sio.save_session(state.sid, {"client": state}, namespace=state.namespace)
 
     def unregister(self, sid: str) -> ClientState | None:
@@ -87,12 +89,21 @@ class Hub:
             sids.discard(sid)
             if not sids:
                 self.by_user.pop(state.identity.user_id, None)
-            on_eio = self.by_eio.get(state.eio_sid, set())
-            on_eio.discard(sid)
-            if not on_eio:  # the connection's last socket: forget its transport
-                self.by_eio.pop(state.eio_sid, None)
-                self.transports.pop(state.eio_sid, None)
+                if state.user_bucket.full(time.monotonic()):
+                    self.user_buckets.pop(state.identity.user_id, None)
         return state
+
+    def user_bucket(self, user_id: uuid.UUID, rate: float, burst: int) -> rules.TokenBucket:
+        bucket = self.user_buckets.get(user_id)
+        if bucket is None:
+            bucket = self.user_buckets[user_id] = rules.TokenBucket(rate, burst)
+        return bucket
+
+    def prune_user_buckets(self, now: float) -> None:
+        """Forget the buckets of users without sockets once they are full again."""
+        for user_id in [u for u, b in self.user_buckets.items() if b.full(now)]:
+            if user_id not in self.by_user:
+                del self.user_buckets[user_id]
 
     def of_user(self, user_id: uuid.UUID) -> list[ClientState]:
         return [self.clients[s] for s in self.by_user.get(user_id, ()) if s in self.clients]
@@ -100,12 +111,7 @@ class Hub:
     # --- writing to one socket ---
 
     def transport_of(self, eio_sid: str) -> asyncio.BaseTransport | None:
-        """The TCP transport of the socket's websocket (or of its first request)."""
-        transport = self.transports.get(eio_sid)
-        if transport is None:
-            request = (self.sio.environ.get(eio_sid) or {}).get("aiohttp.request")
-            transport = request.transport if request is not None else None
-        return transport
+        return transport_of(self.sio, eio_sid)
 
     def _bind_direct_lane(self, state: ClientState) -> None:
         # Only once the socket is on its websocket: before that the transport found would be a

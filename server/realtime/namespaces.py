@@ -61,12 +61,20 @@ class BaseNamespace(socketio.AsyncNamespace):
     async def _start(self, sid: str, identity: SocketIdentity, streams: set[str],
                      resume: dict[str, int]) -> None:  # fmt: skip
         settings = self.app[SETTINGS]
+        cap = settings.realtime_max_sockets_per_user
+        # Counted and registered with no await in between, so simultaneous connects cannot all
+        # pass the check. Per process: each process behind the load balancer counts its own.
+        if len(self.hub.by_user.get(identity.user_id, ())) >= cap:
+            raise refuse("too_many_sockets", f"At most {cap} sockets per user; close one first.")
         state = ClientState(
             sid=sid,
             eio_sid=self.server.manager.eio_sid_from_sid(sid, self.namespace),
             namespace=self.namespace,
             identity=identity,
             bucket=rules.TokenBucket(settings.realtime_client_rate, settings.realtime_client_burst),
+            user_bucket=self.hub.user_bucket(
+                identity.user_id, settings.realtime_user_rate, settings.realtime_user_burst
+            ),
             streams=streams,
         )
         await self.hub.register(state)
@@ -84,7 +92,8 @@ class BaseNamespace(socketio.AsyncNamespace):
         state = self.hub.clients.get(sid)
         if state is None:
             return error_ack("not_connected", "The socket is not connected.")
-        if not state.bucket.take(time.monotonic()):
+        now = time.monotonic()
+        if not (state.bucket.take(now) and state.user_bucket.take(now)):
             return error_ack("rate_limited", "Too many events; slow down.")
         if event not in self.events:
             return error_ack("unknown_event", f"Unknown event {event!r}.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import socketio
@@ -119,6 +120,7 @@ async def run_auth_sweep(app: web.Application, hub: Hub) -> None:
 
 
 async def sweep(app: web.Application, hub: Hub) -> None:
+    hub.prune_user_buckets(time.monotonic())
     now = app[CLOCK].now()
     live = [s for s in hub.clients.values() if not s.closing]
     for state in live:

@@ -33,9 +33,21 @@ class MembershipWatcher:
         self.seen[envelope["id"]] = None
         if len(self.seen) > SEEN_EVENTS:
             self.seen.popitem(last=False)
+        start = self._new_streams(envelope)
         for user_id in self._affected(envelope):
             if self.hub.by_user.get(user_id):
-                await self.app[SCHEDULER].spawn(self.refresh(user_id))
+                await self.app[SCHEDULER].spawn(self.refresh(user_id, start))
+
+    def _new_streams(self, envelope: dict[str, Any]) -> dict[str, int]:
+        """A new course's streams start empty: joined later, they replay from their first
+        event (enrolments may come before the owner's sockets join), not from the head."""
+        if envelope["type"] != "course.created":
+            return {}
+        try:
+            course_id = uuid.UUID(str((envelope.get("data") or {}).get("course_id")))
+        except ValueError:
+            return {}
+        return {course_stream(course_id): 0, course_staff_stream(course_id): 0}
 
     def _affected(self, envelope: dict[str, Any]) -> set[uuid.UUID]:
         data = envelope.get("data") or {}
@@ -52,7 +64,7 @@ class MembershipWatcher:
             pass
         return users
 
-    async def refresh(self, user_id: uuid.UUID) -> None:
+    async def refresh(self, user_id: uuid.UUID, start: dict[str, int] | None = None) -> None:
         states = [s for s in self.hub.of_user(user_id) if s.namespace == rules.USER_NAMESPACE]
         if not states:
             return
@@ -73,7 +85,7 @@ class MembershipWatcher:
                 state.holding = True  # before joining, so nothing live slips past
                 for stream in added:
                     await sio.enter_room(state.sid, stream, namespace=state.namespace)
-                await self.hub.replay.request(state, dict.fromkeys(added))
+                await self.hub.replay.request(state, {s: (start or {}).get(s) for s in added})
             if added or removed or lost:
                 self.hub.send(
                     state,

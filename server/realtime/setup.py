@@ -16,6 +16,7 @@ from server.realtime.engine import AsyncServer
 from server.realtime.hub import Hub
 from server.realtime.managers import FanoutManager, RedisFanoutManager
 from server.realtime.namespaces import AdminNamespace, UserNamespace
+from server.realtime.origins import origin_check
 from server.realtime.relay import run_auth_sweep, run_outbox_listener, run_relay
 from server.realtime.rooms import MembershipWatcher
 
@@ -40,10 +41,14 @@ def setup_realtime(app: web.Application) -> None:
     sio = AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
-        cors_allowed_origins="*",  # the mobile app is not a browser origin; tokens gate access
+        # Browsers only: the configured origins and our own (the admin console); the mobile
+        # app sends no Origin and is not checked.
+        cors_allowed_origins=origin_check(settings.allowed_origins),
+        cors_credentials=False,  # tokens travel in the auth payload; no cookie is needed
         ping_interval=settings.realtime_ping_interval_seconds,
         ping_timeout=20,
         max_http_buffer_size=64 * 1024,
+        connect_timeout=settings.realtime_connect_timeout_seconds,
     )
     hub = Hub(app, sio, queue_limit=settings.realtime_socket_queue_limit)
     manager.hub = hub
@@ -52,15 +57,9 @@ def setup_realtime(app: web.Application) -> None:
     app[SOCKETIO] = sio
     app[REALTIME_HUB] = hub
 
-    async def endpoint(request: web.Request) -> web.StreamResponse:
-        # Remember each websocket's TCP transport so a client that stopped reading can be cut.
-        if request.query.get("transport") == "websocket" and (sid := request.query.get("sid")):
-            hub.transports[sid] = request.transport  # type: ignore[assignment]
-        return await sio.handle_request(request)
-
-    app.router.add_get(PATH, endpoint)
-    app.router.add_post(PATH, endpoint)
-    app.router.add_route("OPTIONS", PATH, endpoint)
+    app.router.add_get(PATH, sio.handle_request)
+    app.router.add_post(PATH, sio.handle_request)
+    app.router.add_route("OPTIONS", PATH, sio.handle_request)
     app.cleanup_ctx.append(realtime_ctx)
     app.on_shutdown.append(close_sockets)
 
@@ -73,7 +72,10 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     scheduler = app[SCHEDULER]
     wake = asyncio.Event()
     hub.on_envelope.append(MembershipWatcher(app, hub))
-    jobs = [await scheduler.spawn(run_auth_sweep(app, hub))]
+    jobs = [
+        await scheduler.spawn(run_auth_sweep(app, hub)),
+        await scheduler.spawn(sio.close_unauthenticated()),
+    ]
     if isinstance(manager, RedisFanoutManager):
         manager.on_resubscribed = hub.replay.repair_all
         jobs.append(await scheduler.spawn(manager.run_listener()))

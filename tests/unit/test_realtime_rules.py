@@ -58,6 +58,14 @@ def test_token_bucket_allows_a_burst_then_the_rate():
     assert bucket.take(100.5) is True  # one token after half a second at 2/s
 
 
+def test_a_bucket_is_full_once_it_has_refilled():
+    bucket = rules.TokenBucket(rate=2, burst=3)
+    assert bucket.full(0.0)  # never used
+    assert [bucket.take(100.0) for _ in range(2)] == [True, True]
+    assert not bucket.full(100.9)  # 1 + 1.8 tokens
+    assert bucket.full(101.0)
+
+
 def test_routes_admin_streams_to_the_admin_namespace():
     assert rules.route("admin:audit") == ("/admin", "audit")
     cid = uuid.uuid4()

@@ -1,0 +1,112 @@
+"""Every event type the server records, caused end to end (REST in, a real Socket.IO client
+out): its audience receives it on the right stream, and a wrong audience does not. A type
+recorded anywhere in `server/` without a scenario in `event_scenarios.py` fails the suite."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from server.settings import Settings
+from tests.fakes.google_certs import FakeGoogle
+from tests.realtime import account_scenarios  # noqa: F401 (registers its scenarios)
+from tests.realtime.conftest import Recorder, record
+from tests.realtime.event_scenarios import SCENARIOS, World
+from tests.realtime.event_types import recorded_event_types
+
+
+@pytest.fixture
+def settings(settings: Settings, google_certs: FakeGoogle) -> Settings:
+    settings.reminder_poll_seconds = 3600.0  # the deadline scenario runs the scan itself
+    settings.google_client_ids = [google_certs.client_id]
+    settings.google_certs_url = google_certs.url
+    return settings
+
+
+@pytest.fixture
+def world(client, users, sockets, app, clock, google_certs: FakeGoogle) -> World:
+    w = World(client, users, sockets, app, clock)
+    w.google = google_certs
+    return w
+
+
+def _of_type(rec: Recorder, type: str) -> list[dict]:
+    return [e for e in rec.envelopes() if e["type"] == type]
+
+
+async def _settled(world: World, db, recs: list[Recorder]) -> None:
+    """Once each socket has a probe recorded after the event, it has had whatever it was
+    going to get of it: the relay publishes in recording order."""
+    people = {world.listener[r].id for r in recs}
+    await record(db, "probe.last", *(f"user:{p}" for p in people), at=world.clock.now())
+    for rec in recs:
+        await rec.wait_for("probe.last")
+
+
+@pytest.mark.parametrize("key", sorted(SCENARIOS))
+async def test_the_event_reaches_its_audience_and_no_one_else(world, db, key):
+    type = key.split("/")[0]
+    expect = await SCENARIOS[key](world)
+    assert expect.hear, "a scenario names who must receive the event"
+    for rec, stream in expect.hear:
+        try:
+            await rec.wait_until(lambda r=rec, s=stream: [e for e in _of_type(r, type)
+                                                         if e["stream"] == s])  # fmt: skip
+        except TimeoutError:
+            heard = [(e["type"], e["stream"]) for e in rec.envelopes()]
+            pytest.fail(f"{world.listener[rec].name} got no {type} on {stream}; got {heard}")
+    await _settled(world, db, expect.not_hear)
+    for rec in expect.not_hear:
+        assert _of_type(rec, type) == [], (world.listener[rec].name, rec.envelopes())
+
+
+def test_every_recorded_event_type_has_an_end_to_end_scenario():
+    found = recorded_event_types()
+    assert found.unreadable == [], "event types must be literals or parameters passed down"
+    covered = {key.split("/")[0] for key in SCENARIOS}
+    # Recorded without an audience (streams=()), for a consumer of their own; never on a socket.
+    assert found.silent == {"audit.recorded"}
+    assert sorted(found.types - covered) == [], (
+        "add a scenario to tests/realtime/event_scenarios.py"
+    )
+    assert sorted(covered - found.types) == []  # a scenario for a type nothing records
+
+
+def test_the_scan_follows_helpers_and_reports_what_it_cannot_read(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "events.py").write_text(
+        textwrap.dedent("""
+        AUDIT: str = "audit.kept"
+
+        def event(type, *streams, at):
+            return DomainEvent(type=type, streams=tuple(streams), data={}, occurred_at=at)
+
+        def audit_event(at):
+            return DomainEvent(type=AUDIT, streams=(), data={}, occurred_at=at)
+    """)
+    )
+    (package / "uses.py").write_text(
+        textwrap.dedent("""
+        from pkg.events import event
+
+        def helper(conn, type, *, at):
+            return event(type, "s", at=at)
+
+        def wrapper(kind):
+            return helper(None, kind, at=1)
+
+        def uses():
+            event("direct.one", "s", at=1)
+            helper(None, "via.helper", at=1)
+            wrapper("via.wrapper")
+            helper(None, "a.b" if x else "c.d", at=1)
+            name = "hidden"
+            event(name, "s", at=1)
+    """)
+    )
+    found = recorded_event_types(package)
+    assert found.types == {"direct.one", "via.helper", "via.wrapper", "a.b", "c.d"}
+    assert found.silent == {"audit.kept"}
+    assert [u.split(": ")[1] for u in found.unreadable] == ["name"]
