@@ -9,7 +9,7 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -101,7 +101,9 @@ class Settings(BaseSettings):
     fcm_base_url: str | None = None
     supabase_url: str | None = None
     supabase_key: SecretStr | None = None
-    public_base_url: str = "http://127.0.0.1:8080"
+    # Base URL clients use to reach this server (links to locally stored files). Empty: where
+    # `serve` listens, http://HOST:PORT, following the port it actually bound.
+    public_base_url: str = ""
 
     # Datadog
     dd_agent_host: str | None = None
@@ -112,6 +114,8 @@ class Settings(BaseSettings):
 
     # Assignments: how often each process scans for due deadline reminders.
     reminder_poll_seconds: float = Field(30.0, gt=0)
+
+    _public_base_url_derived: bool = PrivateAttr(False)
 
     @field_validator(
         "database_url",
@@ -137,7 +141,23 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("db_pool_min must not exceed db_pool_max")
+        if not self.public_base_url.strip():
+            self._public_base_url_derived = True
+            self.public_base_url = self._listen_url()
         return self
+
+    def _listen_url(self) -> str:
+        # A wildcard address is no place a client can go; loopback is, on this machine.
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        host = "[::1]" if host == "::" else f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    def listening_on(self, port: int) -> None:
+        """`serve` bound `port` (PORT=0 picks a free one): links follow it unless
+        PUBLIC_BASE_URL was given."""
+        self.port = port
+        if self._public_base_url_derived:
+            self.public_base_url = self._listen_url()
 
     @property
     def is_production(self) -> bool:
