@@ -131,8 +131,8 @@ def start_embedded_stores(settings: Settings) -> dict[str, Any]:
         stop_embedded_stores({name: server for name, (server, _) in started.items()})
         raise failures[0]  # type: ignore[misc]
     if "postgres" in started:
-        settings.database_url = started["postgres"][1]
-        log.info("embedded Postgres started for every worker", extra={"dsn": started["postgres"][1]})
+        settings.database_url = dsn = started["postgres"][1]
+        log.info("embedded Postgres started for every worker", extra={"dsn": dsn})
     if "mongo" in started:
         settings.mongodb_url = started["mongo"][1]
         log.info("embedded MongoDB-wire server started for every worker",

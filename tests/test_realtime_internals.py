@@ -138,7 +138,8 @@ def test_socket_state_and_calls_the_lean_handler_uses():
         "AsyncSocket.close(wait=, abort=, reason=)",
         "lean_ws.py",
     )
-    require(hasattr(engineio.AsyncServer.reason, "TRANSPORT_CLOSE"), "reason.TRANSPORT_CLOSE", "lean")
+    reason = engineio.AsyncServer.reason
+    require(hasattr(reason, "TRANSPORT_CLOSE"), "reason.TRANSPORT_CLOSE", "lean_ws.py")
     for name in ("UnknownPacketError", "SocketIsClosedError"):
         require(hasattr(eio_exceptions, name), f"engineio.exceptions.{name}", "lean_ws.py")
 
@@ -196,11 +197,11 @@ def test_only_basic_enter_and_leave_room_change_the_room_table():
         f"the room table is written by {sorted(writers)}, not only basic_enter/leave_room",
         "room_index.py (keeps its index in step through those two)",
     )
+    manager = base_manager.BaseManager
     require(
-        params(base_manager.BaseManager.basic_enter_room)
-        == ["self", "sid", "namespace", "room", "eio_sid"]
-        and params(base_manager.BaseManager.basic_leave_room) == ["self", "sid", "namespace", "room"]
-        and params(base_manager.BaseManager.get_rooms) == ["self", "sid", "namespace"],
+        params(manager.basic_enter_room) == ["self", "sid", "namespace", "room", "eio_sid"]
+        and params(manager.basic_leave_room) == ["self", "sid", "namespace", "room"]
+        and params(manager.get_rooms) == ["self", "sid", "namespace"],
         "BaseManager.basic_enter_room / basic_leave_room / get_rooms signatures",
         "room_index.py",
     )

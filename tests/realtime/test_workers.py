@@ -119,13 +119,21 @@ async def test_links_follow_the_port_serve_listens_on(env, server, db):
     assert status == 200
     link = body["photo_url"]
     assert re.match(rf"http://127\.0\.0\.1:{serving.port}/files/local/", link), link
-    with urllib.request.urlopen(link, timeout=5) as resp:
-        assert resp.status == 200 and resp.read() == WEBP
+    assert await asyncio.to_thread(fetch, link) == WEBP
     # The image's HEALTHCHECK command finds the same server from the same settings.
+    assert await asyncio.to_thread(healthcheck, serving.env) == 0
+    assert await asyncio.to_thread(healthcheck, {**serving.env, "PORT": str(serving.port + 1)}) == 1
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        assert resp.status == 200
+        return resp.read()
+
+
+def healthcheck(env: dict[str, str]) -> int:
     check = [sys.executable, "-m", "server.cli", "healthcheck"]
-    assert subprocess.run(check, env=serving.env, timeout=30).returncode == 0
-    wrong_port = {**serving.env, "PORT": str(serving.port + 1)}
-    assert subprocess.run(check, env=wrong_port, capture_output=True, timeout=30).returncode == 1
+    return subprocess.run(check, env=env, capture_output=True, timeout=30).returncode
 
 
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 24
