@@ -55,6 +55,45 @@ def _migrate(settings: Settings) -> int:
     return 0
 
 
+def _datadog_sync(settings: Settings, *, dry_run: bool) -> int:
+    from pymongo import AsyncMongoClient
+
+    from server import embedded
+    from server.services.datadog_sync import datadog_api_from, sync_datadog
+
+    api = datadog_api_from(settings)
+    if api is None:
+        raise SettingsError("datadog-sync needs DD_API_KEY and DD_APP_KEY")
+    server, uri = None, settings.mongodb_url  # the admins' emails are in Mongo
+    if uri is None:
+        server, uri = embedded.start_mongo(settings.data_dir, settings.embedded_mongo_port)
+
+    async def run() -> list:
+        client: AsyncMongoClient = AsyncMongoClient(uri, tz_aware=True)
+        try:
+            return await sync_datadog(
+                db=client[settings.mongodb_database],
+                api=api,
+                config_dir=settings.datadog_config_dir,
+                extra_targets=settings.datadog_notify_extra,
+                dry_run=dry_run,
+            )
+        finally:
+            await client.close()
+
+    try:
+        actions = asyncio.run(run())
+    finally:
+        if server is not None:
+            embedded.stop_mongo(server)
+    for action in actions:
+        print(action.describe())
+    changes = sum(a.change.value != "unchanged" for a in actions)
+    verb = "would change" if dry_run else "changed"
+    print(f"{verb} {changes} of {len(actions)} monitors and dashboards")
+    return 0
+
+
 def _healthcheck(settings: Settings) -> int:
     """Exit 0 when this machine's server answers /healthz (the image's HEALTHCHECK)."""
     host = "127.0.0.1" if settings.host in ("", "0.0.0.0", "::") else settings.host
@@ -96,9 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "healthcheck":
             return _healthcheck(settings)
         if args.command == "datadog-sync":
-            from server.services.datadog_sync import run_datadog_sync
-
-            return run_datadog_sync(settings, dry_run=args.dry_run)
+            return _datadog_sync(settings, dry_run=args.dry_run)
         return _migrate(settings)
     except SettingsError as exc:
         print(f"classconnect: {exc}", file=sys.stderr)

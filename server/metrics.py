@@ -41,6 +41,11 @@ OUTBOX_LAG = "outbox.oldest_age_seconds"  # gauge: age of the oldest unrelayed e
 MAIL_PENDING = "mail.pending"  # gauge: emails not yet sent
 MAIL_RETRYING = "mail.retrying"  # gauge: unsent emails that already failed at least once
 MAIL_LAG = "mail.oldest_age_seconds"  # gauge: age of the oldest unsent email
+# Watched by monitors in config/datadog/monitors.json; sent by the notification delivery worker
+# (count: deliveries that exhausted their retries) and the audit-chain verifier (gauge: broken
+# links found by the last verification).
+NOTIFICATION_DELIVERIES_DEAD = "notifications.deliveries.dead"
+AUDIT_VERIFY_BROKEN = "audit.verify.broken"
 
 ALL_METRICS = frozenset(
     {
@@ -59,6 +64,8 @@ ALL_METRICS = frozenset(
         MAIL_PENDING,
         MAIL_RETRYING,
         MAIL_LAG,
+        NOTIFICATION_DELIVERIES_DEAD,
+        AUDIT_VERIFY_BROKEN,
     }
 )
 

@@ -111,6 +111,14 @@ class Settings(BaseSettings):
     dd_service: str = "classconnect"
     dd_env: str | None = None
     metrics_interval_seconds: float = Field(10.0, gt=0)
+    # `classconnect datadog-sync` and the re-sync after admin changes (both keys needed).
+    dd_api_key: SecretStr | None = None
+    dd_app_key: SecretStr | None = None
+    dd_site: str = "datadoghq.com"
+    datadog_api_url: str | None = None  # instead of https://api.<DD_SITE>
+    datadog_config_dir: Path = Path("config/datadog")
+    # Notified by every monitor besides the active admins: Datadog handles or emails.
+    datadog_notify_extra: list[str] = Field(default_factory=list)
 
     # Assignments: how often each process scans for due deadline reminders.
     reminder_poll_seconds: float = Field(30.0, gt=0)
@@ -130,6 +138,9 @@ class Settings(BaseSettings):
         "supabase_key",
         "dd_agent_host",
         "dd_env",
+        "dd_api_key",
+        "dd_app_key",
+        "datadog_api_url",
         mode="before",
     )
     @classmethod
