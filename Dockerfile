@@ -25,7 +25,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HOST=0.0.0.0 \
     PORT=8080 \
-    DATA_DIR=/var/lib/classconnect
+    DATA_DIR=/var/lib/classconnect \
+    DATADOG_CONFIG_DIR=/opt/classconnect/datadog
 RUN groupadd --system --gid 10001 classconnect \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/classconnect \
         --shell /usr/sbin/nologin classconnect \
@@ -34,6 +35,8 @@ RUN groupadd --system --gid 10001 classconnect \
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-index --no-deps /wheels/*.whl \
     && pip check
+# What `classconnect datadog-sync` applies (also run after admin changes).
+COPY config/datadog /opt/classconnect/datadog
 USER 10001:10001
 WORKDIR /var/lib/classconnect
 EXPOSE 8080

@@ -94,10 +94,13 @@ def test_dockerignore_sends_only_what_the_image_copies():
                 verdict = not negate
         return verdict
 
-    copied = [src for value in of(stages()[0], "COPY") for src in shlex.split(value)[:-1]]
+    copies = of(stages()[0], "COPY") + [c for c in of(stages()[1], "COPY") if "--from" not in c]
+    copied = [src for value in copies for src in shlex.split(value)[:-1]]
     assert copied and not [src for src in copied if excluded(src)]
     assert all((ROOT / src).exists() for src in copied)
-    for secret_or_bulk in (".env", ".venv/bin/python", "var/jwt_secret", ".git/config", "tests"):
+    assert "config/datadog" in copied  # datadog-sync's configuration travels with the image
+    for secret_or_bulk in (".env", ".venv/bin/python", "var/jwt_secret", ".git/config", "tests",
+                           "config/example.env", "deploy/base/deployment.yaml"):  # fmt: skip
         assert excluded(secret_or_bulk), secret_or_bulk
 
 
