@@ -106,7 +106,7 @@ def _healthcheck(settings: Settings) -> int:
         return 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="classconnect", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve REST and Socket.IO (embedded stores when no URLs)")
@@ -119,7 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     sync = sub.add_parser("datadog-sync", help="create or update the monitors and dashboards "
                           "under config/datadog/ (needs DD_API_KEY and DD_APP_KEY)")  # fmt: skip
     sync.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     from server.logs import configure_logging
 
