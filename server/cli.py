@@ -8,13 +8,14 @@ import logging
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from server.settings import Settings, SettingsError
 
 log = logging.getLogger("classconnect")
 
 
-def _serve(settings: Settings, *, workers: int, reuse_port: bool) -> int:
+def _serve(settings: Settings, *, workers: int, reuse_port: bool, ready: Path | None) -> int:
     from server.workers import check_workers, die_with_parent, serve_workers
 
     check_workers(settings, workers)
@@ -24,7 +25,7 @@ def _serve(settings: Settings, *, workers: int, reuse_port: bool) -> int:
 
     if reuse_port:
         die_with_parent()
-    return serve(settings, reuse_port=reuse_port)
+    return serve(settings, reuse_port=reuse_port, ready_file=ready)
 
 
 def _migrate(settings: Settings) -> int:
@@ -113,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, default=1, help="processes on one port (more than 1 needs REDIS_URL)"
     )
-    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # a worker
+    # How `serve --workers N` starts each worker:
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
     sub.add_parser("migrate", help="apply pending Postgres migrations and exit")
     sub.add_parser("healthcheck", help="exit 0 when the server on HOST:PORT answers /healthz")
     sync = sub.add_parser("datadog-sync", help="create or update the monitors and dashboards "
@@ -135,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     try:
         if args.command == "serve":
-            return _serve(settings, workers=args.workers, reuse_port=args.reuse_port)
+            return _serve(
+                settings, workers=args.workers, reuse_port=args.reuse_port, ready=args.ready_file
+            )
         if args.command == "healthcheck":
             return _healthcheck(settings)
         if args.command == "datadog-sync":

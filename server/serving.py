@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
+from pathlib import Path
 
 from aiohttp import web
 
@@ -31,7 +33,9 @@ def bind(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings, *, reuse_port: bool = False) -> int:
+def serve(settings: Settings, *, reuse_port: bool = False, ready_file: Path | None = None) -> int:
+    """Serve until SIGTERM/SIGINT. `ready_file` is written once serving (the supervisor of
+    `serve --workers N` tells a worker that failed to start from one that died later)."""
     if settings.dd_agent_host:  # patch the libraries before the app imports and uses them
         from server.tracing import enable_tracing
 
@@ -61,8 +65,13 @@ def serve(settings: Settings, *, reuse_port: bool = False) -> int:
             settings.data_dir.resolve(),
         )
 
+    async def mark_ready(app: web.Application) -> None:
+        if ready_file is not None:
+            await asyncio.to_thread(ready_file.write_text, str(os.getpid()))
+
     app.on_startup.append(announce)
     app.on_startup.append(freeze_after_startup)
+    app.on_startup.append(mark_ready)
     web.run_app(
         app,
         loop=new_event_loop(settings),

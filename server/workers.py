@@ -5,7 +5,8 @@ them. Workers share nothing in memory, so live events reach sockets held by anot
 through Redis: more than one worker requires REDIS_URL. The stores that would run embedded are
 started once, here in the parent, and every worker gets their URLs. The parent holds the port
 bound (not listening) so PORT=0 resolves once for all, forwards SIGTERM/SIGINT to the workers
-and restarts one that dies, unless it dies right after starting (a configuration error).
+and restarts one that dies after it had started serving; one that dies before (a configuration
+error, a store that refuses) stops them all, with exit code 1.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from server import embedded
@@ -25,8 +28,8 @@ from server.settings import Settings, SettingsError
 
 log = logging.getLogger("classconnect")
 
-CRASH_LOOP_SECONDS = 10.0  # a worker that exits sooner after starting stops everything
 PARENT_PID = "CLASSCONNECT_PARENT_PID"
+STOP_MARGIN_SECONDS = 15.0  # beyond SHUTDOWN_TIMEOUT_SECONDS before a worker is killed
 
 
 def check_workers(settings: Settings, workers: int) -> None:
@@ -45,22 +48,28 @@ class Supervisor:
         self.workers = workers
         self.stopping = False
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
-        self.started_at: dict[int, float] = {}
         self.env: dict[str, str] = {}
+        self.ready_dir = Path(tempfile.mkdtemp(prefix="classconnect-workers-"))
+        self.stopped_at = 0.0
+
+    def ready_file(self, index: int) -> Path:
+        return self.ready_dir / f"worker-{index}"
 
     def spawn(self, index: int) -> None:
+        self.ready_file(index).unlink(missing_ok=True)  # written once the worker serves
+        ready = ["--ready-file", str(self.ready_file(index))]
         self.procs[index] = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--reuse-port"],
+            [sys.executable, "-m", "server.cli", "serve", "--reuse-port", *ready],
             env=self.env,
             # Its own process group: a terminal's Ctrl-C reaches only the parent, which then
             # sends one SIGTERM to each worker (a second signal would cut their graceful stop).
             process_group=0,
         )
-        self.started_at[index] = time.monotonic()
 
     def stop(self, *_: Any) -> None:
         if not self.stopping:
             self.stopping = True
+            self.stopped_at = time.monotonic()
             for proc in self.procs.values():
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGTERM)
@@ -69,22 +78,37 @@ class Supervisor:
         for index in range(self.workers):
             self.spawn(index)
         failed = False
+        grace = self.settings.shutdown_timeout_seconds + STOP_MARGIN_SECONDS
+        announced = False
         while any(proc.poll() is None for proc in self.procs.values()) or not self.stopping:
             time.sleep(0.1)
+            if not announced and all(self.ready_file(i).exists() for i in self.procs):
+                announced = True
+                log.info("all %s workers serving", self.workers)
             if self.stopping:
+                if time.monotonic() - self.stopped_at > grace:
+                    for proc in self.procs.values():
+                        if proc.poll() is None:
+                            proc.kill()
                 continue
             for index, proc in list(self.procs.items()):
                 if proc.poll() is None:
                     continue
-                lived = time.monotonic() - self.started_at[index]
-                log.error("worker %s exited with %s after %.1f s", index, proc.returncode, lived)
-                if lived < CRASH_LOOP_SECONDS:
+                served = self.ready_file(index).exists()
+                log.error("worker %s exited with %s (%s)", index, proc.returncode,
+                          "restarting it" if served else "before serving: stopping")  # fmt: skip
+                if not served:
                     failed = True
                     self.stop()
                     break
                 self.spawn(index)
+                announced = False
+        for index in self.procs:
+            self.ready_file(index).unlink(missing_ok=True)
+        self.ready_dir.rmdir()
+        # Our own SIGTERM ends a worker that had not yet installed its handlers: not a failure.
         codes = [proc.returncode for proc in self.procs.values()]
-        return 1 if failed or any(codes) else 0
+        return 1 if failed or any(c not in (0, -signal.SIGTERM) for c in codes) else 0
 
 
 def serve_workers(settings: Settings, workers: int) -> int:

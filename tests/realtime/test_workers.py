@@ -9,10 +9,12 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from pathlib import Path
 
+import psutil
 import pytest
 
 from server.domain.events import course_stream
@@ -60,6 +62,13 @@ def request(url: str, *, token: str, method: str = "GET", body: bytes | None = N
         return resp.status, dict(resp.headers), json.loads(resp.read() or b"null")
 
 
+async def until_logged(process: ServerProcess, line: str, times: int = 1, within=60) -> None:
+    deadline = time.monotonic() + within
+    while process.log_path.read_text().count(line) < times:
+        assert time.monotonic() < deadline, f"never logged {line!r}"
+        await asyncio.sleep(0.1)
+
+
 def worker_of(request_id: str) -> str:
     return request_id[:16]  # each process draws its own request-id prefix
 
@@ -73,6 +82,7 @@ async def test_two_workers_on_one_port_serve_rest_and_sockets(env, server, db, t
     course = await make_course(db, owner, now(), year=now().year + 1)
     token = token_for(owner)
     serving = server(env, "--workers", "2")
+    await until_logged(serving, "all 2 workers serving")  # /readyz answers once one does
     url = f"{serving.url}/api/v1/courses/{course}"
 
     answered = set()
@@ -97,6 +107,20 @@ async def test_two_workers_on_one_port_serve_rest_and_sockets(env, server, db, t
               if line.startswith("{")]  # fmt: skip
     socket_workers = {worker_of(e["request_id"]) for e in logged if e.get("path") == "/socket.io/"}
     assert socket_workers == answered
+
+    # A worker that dies after it served is replaced; the port keeps answering meanwhile.
+    first = psutil.Process(serving.proc.pid).children()  # type: ignore[union-attr]
+    assert len(first) == 2
+    first[0].kill()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        now_running = psutil.Process(serving.proc.pid).children()  # type: ignore[union-attr]
+        if len(now_running) == 2 and first[0] not in now_running:
+            break
+        await asyncio.sleep(0.2)
+    assert first[1] in now_running and first[0] not in now_running
+    assert "exited with -9 (restarting it)" in serving.log_path.read_text()
+    await until_logged(serving, "all 2 workers serving", times=2)
 
 
 def test_more_than_one_worker_requires_redis(env, tmp_path):
@@ -137,3 +161,16 @@ def healthcheck(env: dict[str, str]) -> int:
 
 
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 24
+
+
+def test_workers_that_die_at_start_up_stop_the_supervisor(env, tmp_path):
+    # A store that refuses connections: each worker exits during start-up, and the supervisor,
+    # rather than restarting them forever, stops and says so with its exit code.
+    broken = {**env, "DATABASE_URL": "postgresql://postgres@127.0.0.1:9/none",
+              "REDIS_URL": "redis://127.0.0.1:6379/0", "PORT": "0"}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--workers", "2"],
+        env={**os.environ, **broken}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "exited with 1 (before serving: stopping)" in result.stderr
