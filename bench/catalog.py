@@ -36,7 +36,7 @@ from aiohttp import web
 
 from bench.http_load import costed, load, load_paced, load_wrk
 from bench.support import start_mongo, with_database
-from bench.workers import start_serve, tree_cpu_seconds
+from bench.workers import report_workers, start_serve, tree_cpu_seconds
 from server.app import create_app
 from server.domain.tokens import issue_access_token
 from server.heap import freeze_after_startup
@@ -294,16 +294,6 @@ async def main(args: argparse.Namespace) -> None:
         conn = await asyncpg.connect(admin)
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
-
-
-def report_workers(results: dict[str, list[dict]], workers: int) -> None:
-    one, many = results["1w"], results[f"{workers}w"]
-    ratios = [m["rps"] / o["rps"] for o, m in zip(one, many, strict=True)]
-    print(
-        f"  {workers} workers / 1 worker throughput: best {max(ratios):.2f}, per round "
-        f"{', '.join(f'{r:.2f}' for r in ratios)} (on {os.cpu_count()} cores shared with "
-        "Postgres, Redis and the load generator)"
-    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ in a child process, the CPU of its whole process tree, and Redis (which N > 1 re
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from pathlib import Path
@@ -37,3 +38,14 @@ def tree_cpu_seconds(pid: int) -> float:
             continue
         total += times.user + times.system
     return total
+
+
+def report_workers(results: dict[str, list[dict]], workers: int) -> None:
+    """Throughput of `--workers N` over `--workers 1`, per interleaved round."""
+    one, many = results["1w"], results[f"{workers}w"]
+    ratios = [m["rps"] / o["rps"] for o, m in zip(one, many, strict=True)]
+    print(
+        f"  {workers} workers / 1 worker throughput: best {max(ratios):.2f}, per round "
+        f"{', '.join(f'{r:.2f}' for r in ratios)} (on {os.cpu_count()} cores shared with "
+        "Postgres, Redis and the load generator)"
+    )
