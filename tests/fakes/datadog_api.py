@@ -88,6 +88,13 @@ def _number_widgets(widgets: list[dict[str, Any]], ids: itertools.count) -> None
             _number_widgets(widget["definition"]["widgets"], ids)
 
 
+def _found(table: dict[Any, dict[str, Any]], key: Any, what: str) -> dict[str, Any]:
+    if key not in table:
+        raise web.HTTPNotFound(text=f'{{"errors": ["{what} not found"]}}',
+                               content_type="application/json")  # fmt: skip
+    return table[key]
+
+
 def build_app(state: FakeDatadog) -> web.Application:
     @web.middleware
     async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -123,11 +130,7 @@ def build_app(state: FakeDatadog) -> web.Application:
         return web.json_response(state.monitors[monitor_id])
 
     def monitor_of(request: web.Request) -> dict[str, Any]:
-        monitor = state.monitors.get(int(request.match_info["id"]))
-        if monitor is None:
-            raise web.HTTPNotFound(text='{"errors": ["Monitor not found"]}',
-                                   content_type="application/json")  # fmt: skip
-        return monitor
+        return _found(state.monitors, int(request.match_info["id"]), "Monitor")
 
     async def get_monitor(request: web.Request) -> web.Response:
         return web.json_response(monitor_of(request))
@@ -168,11 +171,7 @@ def build_app(state: FakeDatadog) -> web.Application:
         return web.json_response(state.dashboards[dashboard_id])
 
     def dashboard_of(request: web.Request) -> dict[str, Any]:
-        dashboard = state.dashboards.get(request.match_info["id"])
-        if dashboard is None:
-            raise web.HTTPNotFound(text='{"errors": ["Dashboard not found"]}',
-                                   content_type="application/json")  # fmt: skip
-        return dashboard
+        return _found(state.dashboards, request.match_info["id"], "Dashboard")
 
     async def get_dashboard(request: web.Request) -> web.Response:
         return web.json_response(dashboard_of(request))
