@@ -174,3 +174,22 @@ def test_workers_that_die_at_start_up_stop_the_supervisor(env, tmp_path):
     )  # fmt: skip
     assert result.returncode == 1
     assert "exited with 1 (before serving: stopping)" in result.stderr
+
+
+async def test_workers_share_embedded_stores_the_parent_started(env, server, tmp_path):
+    if not _answers("127.0.0.1", 6379):
+        pytest.skip("Redis is not running on 127.0.0.1:6379 (see DEVELOPERS.md)")
+    data_dir = tmp_path / "var"
+    embedded = {**env, "DATABASE_URL": "", "MONGODB_URL": "", "DATA_DIR": str(data_dir),
+                "REDIS_URL": "redis://127.0.0.1:6379/0",
+                "REALTIME_REDIS_CHANNEL": f"cc-test-{uuid.uuid4().hex[:10]}"}  # fmt: skip
+    serving = server(embedded, "--workers", "2")
+    await until_logged(serving, "all 2 workers serving")
+    log = serving.log_path.read_text()
+    # Started once, by the parent; no worker started its own.
+    assert log.count("embedded Postgres started for every worker") == 1
+    assert log.count("embedded MongoDB-wire server started for every worker") == 1
+    assert 'embedded Postgres started"' not in log and "(SecantusDB) started" not in log
+    assert [p.name for p in data_dir.iterdir() if p.name in ("postgres", "mongo")]
+    body = json.loads(await asyncio.to_thread(fetch, serving.url + "/readyz"))
+    assert body["checks"] == {"postgres": "ok", "mongo": "ok", "redis": "ok"}
