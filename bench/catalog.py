@@ -10,6 +10,7 @@ count) and reports p50/p99. Prints EXPLAIN ANALYZE to show the indexes in use.
     .venv/bin/python -m bench.catalog --loadgen wrk   # wrk as the load generator
     .venv/bin/python -m bench.catalog --loop asyncio  # the server on asyncio's loop, not uvloop
     .venv/bin/python -m bench.catalog --rate 600      # paced: 600 req/s, latency from when due
+    .venv/bin/python -m bench.catalog --workers 2     # `serve --workers 2` against `--workers 1`
 
 Like `serve`, the server runs on uvloop by default, and MongoDB (SecantusDB) runs in a process of
 its own, as a real one would: embedded, its threads would take the GIL from the event loop.
@@ -35,6 +36,7 @@ from aiohttp import web
 
 from bench.http_load import costed, load, load_paced, load_wrk
 from bench.support import start_mongo, with_database
+from bench.workers import report_workers, start_serve, tree_cpu_seconds
 from server.app import create_app
 from server.domain.tokens import issue_access_token
 from server.heap import freeze_after_startup
@@ -177,6 +179,35 @@ async def measure(
         await runner.cleanup()
 
 
+async def measure_workers(
+    dsn: str, mongo_url: str, data_dir: Path, viewer: uuid.UUID, loadgen: Any, workers: int
+) -> dict[str, list[dict]]:
+    """The real `classconnect serve` with one worker and with `workers`, both on Redis, loaded
+    in interleaved rounds; CPU counts each server's whole process tree."""
+    secret = "bench-" + "x" * 40
+    env = {"DATABASE_URL": dsn, "MONGODB_URL": mongo_url, "DATA_DIR": str(data_dir),
+           "JWT_SECRET": secret, "LOG_LEVEL": "error", "DB_POOL_MIN": "10",
+           "DB_POOL_MAX": "20"}  # fmt: skip
+    token = issue_access_token(secret=secret, user_id=viewer, token_version=0,
+                               now=datetime.now(UTC), ttl=timedelta(hours=1))  # fmt: skip
+    qs = "&".join(f"{k}={v}" for k, v in QUERY.items())
+    servers = {f"{n}w": start_serve(env, n, data_dir) for n in (1, workers)}
+    try:
+        for server in servers.values():
+            await load(f"{server.url}/api/v1/courses?{qs}", token,
+                       requests=WARM_UP_REQUESTS, concurrency=CONCURRENCY)  # fmt: skip
+        results: dict[str, list[dict]] = {label: [] for label in servers}
+        for _ in range(ROUNDS):
+            for label, server in servers.items():
+                run = partial(loadgen, f"{server.url}/api/v1/courses?{qs}", token)
+                cpu = partial(tree_cpu_seconds, server.proc.pid)  # type: ignore[union-attr]
+                results[label].append(await costed(run, server_cpu=cpu))
+        return results
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
 async def main(args: argparse.Namespace) -> None:
     if args.rate:
         loadgen = partial(load_paced, rate=args.rate, seconds=WRK_SECONDS, concurrency=CONCURRENCY)
@@ -215,7 +246,12 @@ async def main(args: argparse.Namespace) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             mongo, mongo_url = start_mongo(Path(tmp))
             try:
-                results = await measure(dsn, mongo_url, Path(tmp), viewer, loadgen)
+                if args.workers > 1:
+                    results = await measure_workers(
+                        dsn, mongo_url, Path(tmp), viewer, loadgen, args.workers
+                    )
+                else:
+                    results = await measure(dsn, mongo_url, Path(tmp), viewer, loadgen)
             finally:
                 mongo.kill()
                 mongo.wait()
@@ -239,6 +275,9 @@ async def main(args: argparse.Namespace) -> None:
                 f"         CPU per request: server {best['server_cpu_ms']:.3f} ms, "
                 f"Postgres {best['pg_cpu_ms']:.3f} ms"
             )
+        if args.workers > 1:
+            report_workers(results, args.workers)
+            return
         ours = min(r["p99_ms"] for r in results["ours"])
         floor = min(r["p99_ms"] for r in results["floor"])
         print(f"  ours/floor p99 ratio: {ours / floor:.2f} (goal <= 1.3); ours p99 goal < 25 ms")
@@ -267,6 +306,10 @@ if __name__ == "__main__":
     parser.add_argument(
         "--rate", type=float, default=0.0,
         help="paced load: requests per second (python clients), instead of a closed loop",
+    )  # fmt: skip
+    parser.add_argument(
+        "--workers", type=int, default=1,
+        help="N > 1: the real `serve --workers N` against `serve --workers 1` (needs Redis)",
     )  # fmt: skip
     args = parser.parse_args()
     (uvloop.run if args.loop == "uvloop" else asyncio.run)(main(args))

@@ -150,12 +150,15 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
-async def costed(loadgen: Callable[[], Awaitable[dict]]) -> dict:
-    """One round, with the CPU it cost per request: this process (the server) and Postgres.
-    Latency at a fixed concurrency follows from throughput, which follows from these."""
-    server0, pg0 = time.process_time(), postgres_cpu_seconds()
+async def costed(
+    loadgen: Callable[[], Awaitable[dict]], server_cpu: Callable[[], float] = time.process_time
+) -> dict:
+    """One round, with the CPU it cost per request: the server (this process, unless
+    `server_cpu` measures another) and Postgres. Latency at a fixed concurrency follows from
+    throughput, which follows from these."""
+    server0, pg0 = server_cpu(), postgres_cpu_seconds()
     result = await loadgen()
     n = max(result["requests"], 1)
-    result["server_cpu_ms"] = (time.process_time() - server0) * 1000 / n
+    result["server_cpu_ms"] = (server_cpu() - server0) * 1000 / n
     result["pg_cpu_ms"] = (postgres_cpu_seconds() - pg0) * 1000 / n
     return result

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 WARM_GOAL_SECONDS = 5.0
-# Log messages that mark the end of a start-up phase (see server/app.py and server/cli.py).
+# Log messages that mark the end of a start-up phase (see server/app.py and server/serving.py).
 PHASES = {
     "postgres": "embedded Postgres started",
     "mongo": "embedded MongoDB-wire server (SecantusDB) started",

@@ -1,4 +1,4 @@
-"""`classconnect serve | migrate`."""
+"""`classconnect serve | migrate | healthcheck | datadog-sync`."""
 
 from __future__ import annotations
 
@@ -6,61 +6,26 @@ import argparse
 import asyncio
 import logging
 import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
 
-from aiohttp import web
-
-from server.settings import EventLoop, Settings, SettingsError
+from server.settings import Settings, SettingsError
 
 log = logging.getLogger("classconnect")
 
 
-def _serve(settings: Settings) -> int:
-    if settings.dd_agent_host:  # patch the libraries before the app imports and uses them
-        from server.tracing import enable_tracing
+def _serve(settings: Settings, *, workers: int, reuse_port: bool, ready: Path | None) -> int:
+    from server.workers import check_workers, die_with_parent, serve_workers
 
-        enable_tracing(settings)
-    from server.app import create_app
-    from server.heap import freeze_after_startup
+    check_workers(settings, workers)
+    if workers > 1:
+        return serve_workers(settings, workers)
+    from server.serving import serve
 
-    settings.resolve_jwt_secret()  # fail fast (production without a secret) before binding
-    app = create_app(settings)
-    if settings.dd_agent_host:
-        from server.tracing import trace_app
-
-        trace_app(app)
-
-    async def announce(app: web.Application) -> None:  # runs after every cleanup context
-        log.info(
-            "ClassConnect %s serving on http://%s:%s (%s); data under %s",
-            _version(),
-            settings.host,
-            settings.port,
-            settings.environment.value,
-            settings.data_dir.resolve(),
-        )
-
-    app.on_startup.append(announce)
-    app.on_startup.append(freeze_after_startup)
-    web.run_app(
-        app,
-        loop=_new_event_loop(settings),
-        host=settings.host,
-        port=settings.port,
-        backlog=settings.listen_backlog,
-        access_log=None,  # request_log_middleware writes the one line per request
-        shutdown_timeout=settings.shutdown_timeout_seconds,
-        print=None,
-        handler_cancellation=True,
-    )
-    return 0
-
-
-def _new_event_loop(settings: Settings) -> asyncio.AbstractEventLoop:
-    if settings.event_loop is EventLoop.uvloop:
-        import uvloop
-
-        return uvloop.new_event_loop()
-    return asyncio.new_event_loop()
+    if reuse_port:
+        die_with_parent()
+    return serve(settings, reuse_port=reuse_port, ready_file=ready)
 
 
 def _migrate(settings: Settings) -> int:
@@ -91,18 +56,77 @@ def _migrate(settings: Settings) -> int:
     return 0
 
 
-def _version() -> str:
-    from server import __version__
+def _datadog_sync(settings: Settings, *, dry_run: bool) -> int:
+    from pymongo import AsyncMongoClient
 
-    return __version__
+    from server import embedded
+    from server.services.datadog_sync import datadog_api_from, sync_datadog
+
+    api = datadog_api_from(settings)
+    if api is None:
+        raise SettingsError("datadog-sync needs DD_API_KEY and DD_APP_KEY")
+    server, uri = None, settings.mongodb_url  # the admins' emails are in Mongo
+    if uri is None:
+        server, uri = embedded.start_mongo(settings.data_dir, settings.embedded_mongo_port)
+
+    async def run() -> list:
+        client: AsyncMongoClient = AsyncMongoClient(uri, tz_aware=True)
+        try:
+            return await sync_datadog(
+                db=client[settings.mongodb_database],
+                api=api,
+                config_dir=settings.datadog_config_dir,
+                extra_targets=settings.datadog_notify_extra,
+                dry_run=dry_run,
+            )
+        finally:
+            await client.close()
+
+    try:
+        actions = asyncio.run(run())
+    finally:
+        if server is not None:
+            embedded.stop_mongo(server)
+    for action in actions:
+        print(action.describe())
+    changes = sum(a.change.value != "unchanged" for a in actions)
+    verb = "would change" if dry_run else "changed"
+    print(f"{verb} {changes} of {len(actions)} monitors and dashboards")
+    return 0
+
+
+def _healthcheck(settings: Settings) -> int:
+    """Exit 0 when this machine's server answers /healthz (the image's HEALTHCHECK)."""
+    host = "127.0.0.1" if settings.host in ("", "0.0.0.0", "::") else settings.host
+    host = f"[{host}]" if ":" in host else host
+    try:
+        with urllib.request.urlopen(f"http://{host}:{settings.port}/healthz", timeout=2) as resp:
+            return 0 if resp.status == 200 else 1
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"classconnect: /healthz did not answer: {exc}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="classconnect", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve REST and Socket.IO (embedded stores when no URLs)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes on one port (more than 1 needs REDIS_URL)"
+    )
+    # How `serve --workers N` starts each worker:
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
+    sub.add_parser("migrate", help="apply pending Postgres migrations and exit")
+    sub.add_parser("healthcheck", help="exit 0 when the server on HOST:PORT answers /healthz")
+    sync = sub.add_parser("datadog-sync", help="create or update the monitors and dashboards "
+                          "under config/datadog/ (needs DD_API_KEY and DD_APP_KEY)")  # fmt: skip
+    sync.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="classconnect", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="serve REST and Socket.IO (embedded stores when no URLs)")
-    sub.add_parser("migrate", help="apply pending Postgres migrations and exit")
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
 
     from server.logs import configure_logging
 
@@ -114,7 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     try:
         if args.command == "serve":
-            return _serve(settings)
+            return _serve(
+                settings, workers=args.workers, reuse_port=args.reuse_port, ready=args.ready_file
+            )
+        if args.command == "healthcheck":
+            return _healthcheck(settings)
+        if args.command == "datadog-sync":
+            return _datadog_sync(settings, dry_run=args.dry_run)
         return _migrate(settings)
     except SettingsError as exc:
         print(f"classconnect: {exc}", file=sys.stderr)

@@ -42,6 +42,11 @@ MAIL_PENDING = "mail.pending"  # gauge: emails not yet sent
 MAIL_RETRYING = "mail.retrying"  # gauge: unsent emails that already failed at least once
 MAIL_LAG = "mail.oldest_age_seconds"  # gauge: age of the oldest unsent email
 CONSUMER_LAG = "consumer.lag"  # gauge, tag consumer: relayed events it has yet to pass
+# Watched by monitors in config/datadog/monitors.json; sent by the notification delivery worker
+# (count: deliveries that exhausted their retries) and the audit-chain verifier (gauge: broken
+# links found by the last verification).
+NOTIFICATION_DELIVERIES_DEAD = "notifications.deliveries.dead"
+AUDIT_VERIFY_BROKEN = "audit.verify.broken"
 
 ALL_METRICS = frozenset(
     {
@@ -61,6 +66,8 @@ ALL_METRICS = frozenset(
         MAIL_RETRYING,
         MAIL_LAG,
         CONSUMER_LAG,
+        NOTIFICATION_DELIVERIES_DEAD,
+        AUDIT_VERIFY_BROKEN,
     }
 )
 

@@ -10,7 +10,7 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?")
@@ -115,7 +115,9 @@ class Settings(BaseSettings):
     fcm_base_url: str | None = None
     supabase_url: str | None = None
     supabase_key: SecretStr | None = None
-    public_base_url: str = "http://127.0.0.1:8080"
+    # Base URL clients use to reach this server (links to locally stored files). Empty: where
+    # `serve` listens, http://HOST:PORT, following the port it actually bound.
+    public_base_url: str = ""
 
     # Datadog
     dd_agent_host: str | None = None
@@ -123,6 +125,14 @@ class Settings(BaseSettings):
     dd_service: str = "classconnect"
     dd_env: str | None = None
     metrics_interval_seconds: float = Field(10.0, gt=0)
+    # `classconnect datadog-sync` and the re-sync after admin changes (both keys needed).
+    dd_api_key: SecretStr | None = None
+    dd_app_key: SecretStr | None = None
+    dd_site: str = "datadoghq.com"
+    datadog_api_url: str | None = None  # instead of https://api.<DD_SITE>
+    datadog_config_dir: Path = Path("config/datadog")
+    # Notified by every monitor besides the active admins: Datadog handles or emails.
+    datadog_notify_extra: list[str] = Field(default_factory=list)
 
     # Assignments: how often each process scans for due deadline reminders.
     reminder_poll_seconds: float = Field(30.0, gt=0)
@@ -131,6 +141,7 @@ class Settings(BaseSettings):
     # batch, and polling as a fallback (another process may have relayed it).
     consumers_enabled: bool = True
     consumer_poll_seconds: float = Field(2.0, gt=0)
+    _public_base_url_derived: bool = PrivateAttr(False)
 
     @field_validator(
         "database_url",
@@ -145,6 +156,9 @@ class Settings(BaseSettings):
         "supabase_key",
         "dd_agent_host",
         "dd_env",
+        "dd_api_key",
+        "dd_app_key",
+        "datadog_api_url",
         mode="before",
     )
     @classmethod
@@ -168,7 +182,23 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("db_pool_min must not exceed db_pool_max")
+        if not self.public_base_url.strip():
+            self._public_base_url_derived = True
+            self.public_base_url = self._listen_url()
         return self
+
+    def _listen_url(self) -> str:
+        # A wildcard address is no place a client can go; loopback is, on this machine.
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        host = "[::1]" if host == "::" else f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    def listening_on(self, port: int) -> None:
+        """`serve` bound `port` (PORT=0 picks a free one): links follow it unless
+        PUBLIC_BASE_URL was given."""
+        self.port = port
+        if self._public_base_url_derived:
+            self.public_base_url = self._listen_url()
 
     @property
     def is_production(self) -> bool:

@@ -31,6 +31,7 @@ from server.stores.migrations import apply_migrations
 pytest_plugins = [
     "tests.factories",
     "tests.fakes.brevo",
+    "tests.fakes.datadog_api",
     "tests.fakes.supabase_storage",
     "tests.fakes.fcm",
     "tests.fakes.google_certs",

@@ -21,7 +21,8 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, args: tuple[str, ...] = ()) -> None:
+        self.args = args  # after `serve`, e.g. ("--workers", "2")
         self.port = int(env.get("PORT") or free_port())
         self.env = {**os.environ, **env, "PORT": str(self.port), "HOST": "127.0.0.1"}
         self.log_path = log_path
@@ -34,7 +35,10 @@ class ServerProcess:
     def start(self) -> ServerProcess:
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "serve"], env=self.env, stdout=log, stderr=log
+                [sys.executable, "-m", "server.cli", "serve", *self.args],
+                env=self.env,
+                stdout=log,
+                stderr=log,
             )
         return self
 

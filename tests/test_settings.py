@@ -56,3 +56,15 @@ def test_blank_urls_mean_unset(tmp_path, monkeypatch):
     monkeypatch.setenv("MONGODB_URL", "  ")
     s = make(tmp_path)
     assert s.database_url is None and s.mongodb_url is None
+
+
+def test_public_base_url_follows_where_serve_listens(tmp_path):
+    assert make(tmp_path, port=9000).public_base_url == "http://127.0.0.1:9000"
+    assert make(tmp_path, host="0.0.0.0", port=9000).public_base_url == "http://127.0.0.1:9000"
+    assert make(tmp_path, host="::", port=9000).public_base_url == "http://[::1]:9000"
+    derived = make(tmp_path, port=0)
+    derived.listening_on(43210)  # PORT=0: the port the socket actually got
+    assert (derived.port, derived.public_base_url) == (43210, "http://127.0.0.1:43210")
+    given = make(tmp_path, port=0, public_base_url="https://api.example.app")
+    given.listening_on(43210)
+    assert given.public_base_url == "https://api.example.app"

@@ -3,13 +3,15 @@ phase is bounded in clients, events and time. Needs Postgres on 127.0.0.1:5432 (
 database is created and dropped) and starts its own SecantusDB.
 
     python -m bench.realtime [--fanout 1000x1000] [--rate 50] [--idle 5000] [--storm 2000x50]
-        [--procs 2] [--phases fanout,paced,memory,storm]
+        [--procs 2] [--phases fanout,paced,memory,storm] [--workers 2]
 
 1. Fan-out: N clients in one course room, E events recorded in the outbox (relay -> log ->
    Socket.IO) vs the floor broadcasting E frames: deliveries/s, p50/p99 latency; in one burst
    (throughput) and paced at --rate events/s, one event per transaction (steady-state latency).
 2. Memory: RSS per idle authenticated connection at N connections (and the floor's).
 3. Reconnect storm: N clients connect at once, each E events behind: time until all caught up.
+4. With --workers N (N > 1), last: the burst fan-out through the real `serve --workers N` and
+   `serve --workers 1`, both on Redis (127.0.0.1:6379): deliveries/s ratio and server CPU.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import asyncpg
 import psutil
 
 from bench.support import start_mongo
+from bench.workers import start_serve, tree_cpu_seconds
 from server.domain.events import course_stream, event
 from server.domain.tokens import issue_access_token
 from server.stores import outbox
@@ -184,6 +187,8 @@ class Bench:
     tokens: list[str] = field(default_factory=list)
     recorded: int = 0  # events recorded on the course stream so far = its head seq
     out: list[dict] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # the server's, for --workers
+    tmp: Path = Path(".")
 
     def emit(self, *rows: dict) -> None:
         self.out += rows
@@ -279,6 +284,33 @@ def phase_storm(b: Bench) -> None:
             "loadgen_cpu_s": round(loadgen_cpu, 2)})  # fmt: skip
 
 
+def phase_workers(b: Bench) -> None:
+    """The burst fan-out through `serve --workers N`, then `--workers 1`, one at a time: the
+    main server is stopped first, as it would relay the same outbox to its own clients."""
+    b.server.stop()
+    clients, events = map(int, b.args.fanout.split("x"))
+    rows = []
+    for n in (b.args.workers, 1):
+        server = start_serve(b.env, n, b.tmp)
+        try:
+            gens = loadgen("sio", server.url, clients, b.args.procs, token=b.tokens[0],
+                           expect=events, deadline=120)  # fmt: skip
+            wait_connected(gens)
+            time.sleep(2)
+            cpu = tree_cpu_seconds(server.proc.pid)  # type: ignore[union-attr]
+            started = asyncio.run(record_events(b.dsn, b.course, events))
+            b.recorded += events
+            row = report(f"fanout {n} worker(s)", results(gens), started, clients * events)
+            cpu = tree_cpu_seconds(server.proc.pid) - cpu  # type: ignore[union-attr]
+            row["server_cpu_ms_per_1k"] = round(cpu * 1e6 / max(row["deliveries"], 1), 2)
+            rows.append(row)
+        finally:
+            server.stop()
+    many, one = rows
+    many["vs_1_worker"] = round(many["deliveries_per_s"] / one["deliveries_per_s"], 2)
+    b.emit(*rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--fanout", default="1000x1000")
@@ -287,10 +319,16 @@ def main() -> None:
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--rate", type=float, default=50.0, help="events/s of the paced fan-out")
     ap.add_argument("--phases", default="fanout,paced,memory,storm")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="N > 1: add the fan-out through `serve --workers N` vs 1 (Redis)",
+    )
     ap.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop",
                     help="event loop of the server and of the floor")  # fmt: skip
     args = ap.parse_args()
-    phases = args.phases.split(",")
+    phases = args.phases.split(",") + (["workers"] if args.workers > 1 else [])
     tmp = Path(tempfile.mkdtemp(prefix="bench-rt-"))
     db_name = f"bench_rt_{uuid.uuid4().hex[:8]}"
     dsn = ADMIN_URL.rsplit("/", 1)[0] + "/" + db_name
@@ -314,7 +352,7 @@ def main() -> None:
     floor_port = free_port()
     floor = subprocess.Popen([sys.executable, "-m", "bench.realtime.floor", "--port",
                               str(floor_port), "--loop", args.loop])  # fmt: skip
-    b = Bench(args, dsn, server, floor, f"http://127.0.0.1:{floor_port}")
+    b = Bench(args, dsn, server, floor, f"http://127.0.0.1:{floor_port}", env=env, tmp=tmp)
     try:
         server.wait_ready()
         students = max(int(args.fanout.split("x")[0]), int(args.storm.split("x")[0]), 1)
@@ -327,6 +365,8 @@ def main() -> None:
                 phase_memory(b)
             elif phase == "storm":
                 phase_storm(b)
+            elif phase == "workers":
+                phase_workers(b)
             else:
                 raise SystemExit(f"unknown phase {phase!r}")
     finally:
