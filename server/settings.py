@@ -113,6 +113,18 @@ class Settings(BaseSettings):
     # Assignments: how often each process scans for due deadline reminders.
     reminder_poll_seconds: float = Field(30.0, gt=0)
 
+    # Notification deliveries (email and push; docs/notifications-delivery.md).
+    push_grace_seconds: float = Field(60.0, ge=0)
+    presence_heartbeat_seconds: float = Field(20.0, gt=0)
+    delivery_poll_seconds: float = Field(1.0, gt=0)
+    delivery_claim_limit: int = Field(2000, ge=1, le=20000)
+    delivery_concurrency: int = Field(16, ge=1, le=512)
+    delivery_lease_seconds: float = Field(120.0, gt=1)
+    delivery_send_timeout_seconds: float = Field(30.0, gt=0)
+    delivery_retry_base_seconds: float = Field(30.0, gt=0)
+    delivery_retry_cap_seconds: float = Field(3600.0, gt=0)
+    device_token_ttl_days: int = Field(270, ge=1)
+
     @field_validator(
         "database_url",
         "mongodb_url",
@@ -137,6 +149,9 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("db_pool_min must not exceed db_pool_max")
+        if self.delivery_send_timeout_seconds >= self.delivery_lease_seconds:
+            # A send still running when its lease ends could be taken up by another worker.
+            raise ValueError("delivery_send_timeout_seconds must be shorter than the lease")
         return self
 
     @property

@@ -137,9 +137,7 @@ class FcmTransport:
         headers = await asyncio.to_thread(self._fcm.request_headers)
         endpoint = await asyncio.to_thread(lambda: self._fcm.fcm_end_point)
         if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.timeout)
-            )
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         # One request per message (FCM v1 has no batch); one failing request (network,
         # non-JSON 502 page) must not sink the others.
         replies = await asyncio.gather(
@@ -186,9 +184,7 @@ def _result(token: str, reply: Any) -> PushResult:
     )
     configuration = bool({status, code} & _CONFIGURATION)
     # A plain UNAUTHENTICATED is our OAuth token expiring: the next try fetches a new one.
-    retry = not configuration and (
-        bool({status, code} & _TRANSIENT) or status == "UNAUTHENTICATED"
-    )
+    retry = not configuration and (bool({status, code} & _TRANSIENT) or status == "UNAUTHENTICATED")
     return PushResult(
         token=token,
         error=f"{code}: {message}".strip(),

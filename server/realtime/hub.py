@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,8 @@ class Hub:
         # aiohttp transports of websocket connections, to cut a client that stopped reading.
         self.transports: dict[str, asyncio.BaseTransport] = {}
         self.on_envelope: list[Any] = []  # callbacks(envelope) run for every relayed envelope
+        # callbacks(user_id) run when a user's first socket here connects or last one leaves
+        self.on_presence: list[Callable[[uuid.UUID], None]] = []
         self.shutting_down = False
         self.recent = RecentEnvelopes()
         self.heads = Batcher(lambda streams: event_log.heads(self.app[MONGO_DB], streams), 0)
@@ -75,7 +78,11 @@ class Hub:
     async def register(self, state: ClientState) -> None:
         self._bind_direct_lane(state)
         self.clients[state.sid] = state
-        self.by_user.setdefault(state.identity.user_id, set()).add(state.sid)
+        user_sids = self.by_user.setdefault(state.identity.user_id, set())
+        user_sids.add(state.sid)
+        if len(user_sids) == 1:
+            for callback in self.on_presence:
+                callback(state.identity.user_id)
         self.by_eio.setdefault(state.eio_sid, set()).add(state.sid)
         await self.sio.save_session(state.sid, {"client": state}, namespace=state.namespace)
 
@@ -87,6 +94,8 @@ class Hub:
             sids.discard(sid)
             if not sids:
                 self.by_user.pop(state.identity.user_id, None)
+                for callback in self.on_presence:
+                    callback(state.identity.user_id)
             on_eio = self.by_eio.get(state.eio_sid, set())
             on_eio.discard(sid)
             if not on_eio:  # the connection's last socket: forget its transport

@@ -105,9 +105,11 @@ def _named_failure(state: FakeFcm, failure: int | str) -> web.Response:
         return _google_error(403, "PERMISSION_DENIED", "SenderId mismatch", "SENDER_ID_MISMATCH")
     if failure == "THIRD_PARTY_AUTH_ERROR":
         return _google_error(
-            401, "UNAUTHENTICATED", "Auth error from APNS or Web Push Service",
+            401,
+            "UNAUTHENTICATED",
+            "Auth error from APNS or Web Push Service",
             "THIRD_PARTY_AUTH_ERROR",
-        )  # fmt: skip
+        )
     status = int(failure)
     return _google_error(status, "INTERNAL", "Internal error.", "INTERNAL")
 
