@@ -119,6 +119,7 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = Field(1.0, gt=0)
     delivery_claim_limit: int = Field(2000, ge=1, le=20000)
     delivery_concurrency: int = Field(16, ge=1, le=512)
+    delivery_email_batch_size: int = Field(1000, ge=1, le=1000)
     delivery_lease_seconds: float = Field(120.0, gt=1)
     delivery_send_timeout_seconds: float = Field(30.0, gt=0)
     delivery_retry_base_seconds: float = Field(30.0, gt=0)

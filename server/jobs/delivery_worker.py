@@ -68,6 +68,7 @@ class DeliveryWorker:
         lease: timedelta,
         grace: timedelta,
         presence_window: timedelta,
+        email_batch_size: int = MAX_BATCH_VERSIONS,
         prune_every: float = 3600.0,
     ) -> None:
         self.s = senders
@@ -79,6 +80,7 @@ class DeliveryWorker:
         self.grace = grace
         self.presence_window = presence_window
         self.prune_every = prune_every
+        self.email_batch_size = min(email_batch_size, MAX_BATCH_VERSIONS)
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -250,9 +252,8 @@ class DeliveryWorker:
         shared: list[dict[str, Any]] = []
         for v in versions:
             (solo if v.pop("solo") else shared).append(v)
-        chunks = [[v] for v in solo] + [
-            shared[i : i + MAX_BATCH_VERSIONS] for i in range(0, len(shared), MAX_BATCH_VERSIONS)
-        ]
+        size = self.email_batch_size
+        chunks = [[v] for v in solo] + [shared[i : i + size] for i in range(0, len(shared), size)]
         batches = []
         lease_until = now + self.lease
         for chunk in chunks:
@@ -362,6 +363,7 @@ async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
         lease=timedelta(seconds=settings.delivery_lease_seconds),
         grace=timedelta(seconds=settings.push_grace_seconds),
         presence_window=timedelta(seconds=3 * settings.presence_heartbeat_seconds),
+        email_batch_size=settings.delivery_email_batch_size,
     )
     log.info(
         "notification deliveries: email via %s, push via %s",

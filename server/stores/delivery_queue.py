@@ -27,17 +27,35 @@ from pymongo.asynchronous.database import AsyncDatabase
 from server.stores.deliveries import DELIVERIES
 
 LOG_ENTRIES = 20
-RETRYABLE = ["queued", "failed"]
+# Ids per `$in`: a server re-checks `$in` against every candidate it fetched, so one list of
+# thousands costs (thousands)^2 comparisons on a simple server (SecantusDB); short lists keep
+# it linear, and cost a real MongoDB a few more round trips at most.
+IN_CHUNK = 50
 
 
-def _due(now: datetime) -> dict[str, Any]:
-    return {
-        "batch": None,
-        "$or": [
-            {"status": {"$in": RETRYABLE}, "not_before": {"$lte": now}},
-            {"status": "sending", "lease_until": {"$lte": now}},
-        ],
-    }
+def chunks(ids: Sequence[str], size: int = IN_CHUNK) -> list[list[str]]:
+    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+async def _update_by_ids(
+    db: AsyncDatabase, ids: Sequence[str], where: dict[str, Any], update: dict[str, Any]
+) -> int:
+    """`update_many` of the documents among `ids` that still match `where`."""
+    modified = 0
+    for part in chunks(ids):
+        result = await db[DELIVERIES].update_many({"_id": {"$in": part}, **where}, update)
+        modified += result.modified_count
+    return modified
+
+
+def _due_shapes(now: datetime) -> list[dict[str, Any]]:
+    """What "due" means, as plain filters (no top-level `$or`, so each one rides an index):
+    waiting and past `not_before`, or `sending` past its lease (its worker died)."""
+    return [
+        {"status": "queued", "not_before": {"$lte": now}, "batch": None},
+        {"status": "failed", "not_before": {"$lte": now}, "batch": None},
+        {"status": "sending", "lease_until": {"$lte": now}, "batch": None},
+    ]
 
 
 async def claim(
@@ -49,35 +67,45 @@ async def claim(
     limit: int,
     where: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Lease up to `limit` due deliveries (oldest first) matching `where` to `worker`."""
-    due = {"$and": [_due(now), where]} if where else _due(now)
-    ids = [
-        d["_id"]
-        async for d in db[DELIVERIES]
-        .find(due, {"_id": 1})
-        .sort([("not_before", 1), ("_id", 1)])
-        .limit(limit)
-    ]
-    if not ids:
-        return []
+    """Lease up to `limit` due deliveries (earliest due first) matching `where` to `worker`."""
     token = uuid.uuid4().hex
-    await db[DELIVERIES].update_many(
-        {**due, "_id": {"$in": ids}},
-        {
-            "$set": {
-                "status": "sending",
-                "lease_until": lease_until,
-                "worker": worker,
-                "claim": token,
-                "updated_at": now,
-            }
-        },
-    )
-    return [d async for d in db[DELIVERIES].find({"claim": token, "worker": worker})]
+    claimed: list[str] = []
+    for shape in _due_shapes(now):
+        if len(claimed) >= limit:
+            break
+        due = {**(where or {}), **shape}  # `where`'s fields first: the index picked is theirs
+        ids = [
+            d["_id"]
+            async for d in db[DELIVERIES]
+            .find(due, {"_id": 1})
+            .sort([("not_before", 1), ("_id", 1)])
+            .limit(limit - len(claimed))
+        ]
+        if not ids:
+            continue
+        # By key, re-checking the due condition: of two racing workers, one flips each.
+        await _update_by_ids(
+            db,
+            ids,
+            due,
+            {
+                "$set": {
+                    "status": "sending",
+                    "lease_until": lease_until,
+                    "worker": worker,
+                    "claim": token,
+                    "updated_at": now,
+                }
+            },
+        )
+        claimed += ids
+    if not claimed:
+        return []
+    return [d async for d in db[DELIVERIES].find({"claim": token})]
 
 
-def _held(ids: Sequence[str], worker: str) -> dict[str, Any]:
-    return {"_id": {"$in": list(ids)}, "worker": worker, "status": "sending"}
+def _held(worker: str) -> dict[str, Any]:
+    return {"worker": worker, "status": "sending"}
 
 
 def _entry(now: datetime, outcome: str, **detail: Any) -> dict[str, Any]:
@@ -100,24 +128,24 @@ async def postpone(
     """Back to `queued` until `until`: held for a digest, quiet hours or the push grace."""
     if not ids:
         return 0
-    result = await db[DELIVERIES].update_many(
-        _held(ids, worker),
+    return await _update_by_ids(
+        db,
+        ids,
+        _held(worker),
         {
             "$set": {"status": "queued", "not_before": until, "hold": hold, "updated_at": now},
             "$unset": {"lease_until": "", "claim": ""},
             "$push": _push_log(_entry(now, "held", hold=hold, until=until)),
         },
     )
-    return result.modified_count
 
 
 async def assign_batch(
     db: AsyncDatabase, ids: Sequence[str], *, worker: str, batch: str, lease_until: datetime
 ) -> int:
-    result = await db[DELIVERIES].update_many(
-        _held(ids, worker), {"$set": {"batch": batch, "lease_until": lease_until}}
+    return await _update_by_ids(
+        db, ids, _held(worker), {"$set": {"batch": batch, "lease_until": lease_until}}
     )
-    return result.modified_count
 
 
 async def mark_sent(
@@ -175,11 +203,11 @@ async def mark_failed(
     if solo:
         fields["solo"] = True
     unset = {"lease_until": "", "claim": ""} | ({} if keep_batch else {"batch": ""})
-    filt = {"_id": {"$in": list(ids)}, "status": "sending"}
-    if worker is not None:
-        filt["worker"] = worker
-    result = await db[DELIVERIES].update_many(
-        filt,
+    where: dict[str, Any] = {"status": "sending"} if worker is None else _held(worker)
+    return await _update_by_ids(
+        db,
+        ids,
+        where,
         {
             "$set": fields,
             "$unset": unset,
@@ -187,7 +215,6 @@ async def mark_failed(
             "$push": _push_log(_entry(now, status, error=error[:500], retry_at=retry_at)),
         },
     )
-    return result.modified_count
 
 
 async def mark_skipped(
@@ -195,15 +222,16 @@ async def mark_skipped(
 ) -> int:
     if not ids:
         return 0
-    result = await db[DELIVERIES].update_many(
-        _held(ids, worker),
+    return await _update_by_ids(
+        db,
+        ids,
+        _held(worker),
         {
             "$set": {"status": "skipped", "reason": reason, "updated_at": now},
             "$unset": {"lease_until": "", "claim": ""},
             "$push": _push_log(_entry(now, "skipped", reason=reason)),
         },
     )
-    return result.modified_count
 
 
 async def record_devices(
@@ -244,9 +272,10 @@ async def page_for_user(
 
 async def read_notifications(db: AsyncDatabase, notification_ids: Sequence[str]) -> set[str]:
     """Which of these notifications their user has read in the app (the inbox's `read_at`)."""
-    if not notification_ids:
-        return set()
-    found = db["notifications"].find(
-        {"_id": {"$in": list(notification_ids)}, "read_at": {"$ne": None}}, {"_id": 1}
-    )
-    return {str(d["_id"]) async for d in found}
+    read: set[str] = set()
+    for part in chunks(notification_ids):
+        found = db["notifications"].find(
+            {"_id": {"$in": part}, "read_at": {"$ne": None}}, {"_id": 1}
+        )
+        read |= {str(d["_id"]) async for d in found}
+    return read

@@ -78,10 +78,7 @@ async def claim_due(
 
 async def pending_members(db: AsyncDatabase, batch: dict[str, Any]) -> set[str]:
     """The batch's deliveries still waiting on it (not yet given an outcome)."""
-    ids = [i for v in batch["versions"] for i in v["ids"]]
-    found = db[DELIVERIES].find(
-        {"_id": {"$in": ids}, "batch": batch["_id"], "status": "sending"}, {"_id": 1}
-    )
+    found = db[DELIVERIES].find({"batch": batch["_id"], "status": "sending"}, {"_id": 1})
     return {d["_id"] async for d in found}
 
 

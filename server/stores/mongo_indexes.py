@@ -29,6 +29,19 @@ INDEXES: list[IndexSpec] = [
         [("at", 1)],
         {"expireAfterSeconds": EVENT_LOG_RETENTION_SECONDS, "name": "retention"},
     ),
+    # Notification deliveries (docs/notifications-delivery.md): what is due, what a lease
+    # left behind, a user's log (newest first) and the members of an email batch.
+    IndexSpec("notification_deliveries", [("status", 1), ("not_before", 1)], {"name": "due"}),
+    IndexSpec("notification_deliveries", [("status", 1), ("lease_until", 1)], {"name": "leases"}),
+    IndexSpec(
+        "notification_deliveries",
+        [("user_id", 1), ("created_at", -1), ("_id", -1)],
+        {"name": "user_log"},
+    ),
+    IndexSpec("notification_deliveries", [("batch", 1)], {"name": "batch"}),
+    IndexSpec("notification_deliveries", [("claim", 1)], {"name": "claim"}),
+    IndexSpec("presence", [("user_id", 1)], {"name": "user"}),
+    IndexSpec("presence", [("instance", 1)], {"name": "instance"}),
 ]
 
 

@@ -1,0 +1,110 @@
+"""Helpers for the notification delivery tests: deliveries made the way the inbox side makes
+them (`deliveries.enqueue`), devices, and waiting on the delivery log."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from pymongo.asynchronous.database import AsyncDatabase
+
+from server.domain.deliveries import NewDelivery, delivery_id
+from server.stores import deliveries
+from server.stores.deliveries import DELIVERIES
+
+
+def new_delivery(
+    user_id: uuid.UUID,
+    channel: str,
+    *,
+    now: datetime,
+    email: str | None = None,
+    type: str = "grade.published",
+    critical: bool = False,
+    mode: str = "immediate",
+    locale: str = "es",
+    title: str = "Nueva nota",
+    body: str = "Tarea 1: 9/10",
+    course_id: str | None = None,
+    course_title: str | None = None,
+    event_id: str | None = None,
+    notification_id: str | None = None,
+) -> NewDelivery:
+    event_id = event_id or uuid.uuid4().hex
+    return NewDelivery(
+        id=delivery_id(event_id, user_id, channel),
+        event_id=event_id,
+        notification_id=notification_id or uuid.uuid4().hex,
+        user_id=user_id,
+        channel=channel,  # type: ignore[arg-type]
+        type=type,
+        critical=critical,
+        mode=mode,  # type: ignore[arg-type]
+        locale=locale,
+        title=title,
+        body=body,
+        data={"course_id": course_id} if course_id else {},
+        course_id=course_id,
+        created_at=now,
+        email=email,
+        extra={"course_title": course_title} if course_title else {},
+    )
+
+
+async def enqueue(db: AsyncDatabase, *items: NewDelivery) -> list[str]:
+    await deliveries.enqueue(db, list(items))
+    return [str(d.id) for d in items]
+
+
+async def make_user(conn: asyncpg.Connection, now: datetime, email: str | None = None) -> uuid.UUID:
+    user_id = uuid.uuid4()
+    await conn.execute(
+        "INSERT INTO users (id, email, name, email_verified, status, created_at, updated_at) "
+        "VALUES ($1, $2, 'Ana', true, 'active', $3, $3)",
+        user_id,
+        email or f"{user_id.hex}@example.test",
+        now,
+    )
+    return user_id
+
+
+async def add_device(
+    conn: asyncpg.Connection, user_id: uuid.UUID, token: str, *, seen: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO devices (token, user_id, platform, created_at, updated_at, last_seen) "
+        "VALUES ($1, $2, 'android', $3, $3, $3)",
+        token,
+        user_id,
+        seen,
+    )
+
+
+async def delivery(db: AsyncDatabase, delivery_id: str) -> dict[str, Any]:
+    found = await db[DELIVERIES].find_one({"_id": delivery_id})
+    assert found is not None
+    return found
+
+
+async def statuses(db: AsyncDatabase, ids: list[str]) -> dict[str, str]:
+    return {d["_id"]: d["status"] async for d in db[DELIVERIES].find({"_id": {"$in": ids}})}
+
+
+async def settle(
+    db: AsyncDatabase, ids: list[str], check: Callable[[dict[str, str]], bool], within=10.0
+) -> dict[str, str]:
+    """Wait until the deliveries' statuses satisfy `check`; return them."""
+    async with asyncio.timeout(within):
+        while True:
+            found = await statuses(db, ids)
+            if check(found):
+                return found
+            await asyncio.sleep(0.03)
+
+
+def all_in(*wanted: str) -> Callable[[dict[str, str]], bool]:
+    return lambda found: bool(found) and all(s in wanted for s in found.values())
