@@ -116,6 +116,9 @@ class FcmTransport:
             self._fcm.FCM_END_POINT_BASE = base_url.rstrip("/") + "/v1/projects"
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
+        # google-auth's credentials are not safe to refresh from two threads at once (one of
+        # them reads a token still None): one refresh at a time.
+        self._auth = asyncio.Lock()
 
     @property
     def endpoint(self) -> str:
@@ -134,8 +137,9 @@ class FcmTransport:
             for m in messages
         ]
         # google-auth's refresh is blocking I/O (the service account's token endpoint).
-        headers = await asyncio.to_thread(self._fcm.request_headers)
-        endpoint = await asyncio.to_thread(lambda: self._fcm.fcm_end_point)
+        async with self._auth:
+            headers = await asyncio.to_thread(self._fcm.request_headers)
+            endpoint = await asyncio.to_thread(lambda: self._fcm.fcm_end_point)
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         # One request per message (FCM v1 has no batch); one failing request (network,
