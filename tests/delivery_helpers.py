@@ -108,3 +108,15 @@ async def settle(
 
 def all_in(*wanted: str) -> Callable[[dict[str, str]], bool]:
     return lambda found: bool(found) and all(s in wanted for s in found.values())
+
+
+async def held(db: AsyncDatabase, ids: list[str], within: float = 10.0) -> list[dict[str, Any]]:
+    """Wait until the worker has looked at the deliveries and held every one; return them."""
+    async with asyncio.timeout(within):
+        while True:
+            docs = [d async for d in db[DELIVERIES].find({"_id": {"$in": ids}})]
+            if len(docs) == len(ids) and all(
+                d["status"] == "queued" and d.get("hold") for d in docs
+            ):
+                return docs
+            await asyncio.sleep(0.03)
