@@ -167,7 +167,7 @@ class Senders:
     # --- push ---
 
     async def send_pushes(self, units: Sequence[PushUnit]) -> None:
-        """Look up everyone's devices at once, then send each unit (the caller bounds it)."""
+        """Look up everyone's devices at once, then send each unit to its devices."""
         now = self.clock.now()
         async with self.pool.acquire() as conn:
             tokens = await devices.tokens_of(
@@ -177,9 +177,9 @@ class Senders:
         await delivery_queue.mark_skipped(
             self.db, no_device, worker=self.worker, now=now, reason="no_device"
         )
-        await asyncio.gather(
-            *(self.send_push(u, tokens[u.user_id]) for u in units if tokens.get(u.user_id))
-        )
+        for unit in units:  # one at a time: the worker bounds how many such jobs run
+            if tokens.get(unit.user_id):
+                await self.send_push(unit, tokens[unit.user_id])
 
     async def send_push(self, unit: PushUnit, tokens: list[str]) -> None:
         targets = [t for t in tokens if t not in unit.done]

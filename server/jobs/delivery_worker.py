@@ -55,6 +55,10 @@ from server.stores import (
 
 log = logging.getLogger("classconnect.deliveries")
 
+# Pushes one job sends one after another (one device lookup for them all); `concurrency` such
+# jobs run at once, so at most that many pushes are in flight per process.
+PUSHES_PER_JOB = 10
+
 
 class DeliveryWorker:
     def __init__(
@@ -191,8 +195,9 @@ class DeliveryWorker:
         ready = await self._skip_read(ready, now)
         jobs = [await self._spawn(self.s.send_batch(b)) for b in await self._batches(ready, now)]
         pushes = self._push_units(ready)
-        for start in range(0, len(pushes), 100):
-            jobs.append(await self._spawn(self.s.send_pushes(pushes[start : start + 100])))
+        for start in range(0, len(pushes), PUSHES_PER_JOB):
+            part = pushes[start : start + PUSHES_PER_JOB]
+            jobs.append(await self._spawn(self.s.send_pushes(part)))
         return jobs
 
     async def _siblings(
