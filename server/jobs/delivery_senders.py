@@ -140,9 +140,12 @@ class Senders:
             for i in v["ids"]
             if i in pending
         }
-        self.sent += await delivery_queue.mark_sent(
+        # Not `self.sent += await ...`: that reads the count before the await, and two jobs
+        # finishing together would lose one's.
+        sent = await delivery_queue.mark_sent(
             self.db, answers, worker=None, now=self.clock.now()
         )
+        self.sent += sent
         await email_batches.finish(self.db, key)
 
     async def _refused(
@@ -155,9 +158,10 @@ class Senders:
                 self.db, ids, worker=None, now=now, error=error, retry_at=now, solo=True
             )
         else:
-            self.dead += await delivery_queue.mark_failed(
+            dead = await delivery_queue.mark_failed(
                 self.db, ids, worker=None, now=now, error=error, retry_at=None
             )
+            self.dead += dead
             log.warning(
                 "email refused by the provider: dead",
                 extra={"deliveries": ids, "to": versions[0]["to"], "error": error[:500]},
@@ -235,14 +239,16 @@ class Senders:
                 "message_ids": [r.message_id for r in reached],
                 "dropped_tokens": len(dead_tokens),
             }
-            self.sent += await delivery_queue.mark_sent(
+            sent = await delivery_queue.mark_sent(
                 self.db, dict.fromkeys(unit.ids, answer), worker=self.worker, now=now
             )
+            self.sent += sent
         else:
             errors = "; ".join(sorted({r.error or "" for r in results}))
-            self.dead += await delivery_queue.mark_failed(
+            dead = await delivery_queue.mark_failed(
                 self.db, unit.ids, worker=self.worker, now=now, error=errors, retry_at=None
             )
+            self.dead += dead
             if not configuration:
                 log.warning(
                     "push undeliverable: dead",

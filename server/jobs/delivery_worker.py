@@ -28,10 +28,10 @@ import aiojobs
 from aiohttp import web
 from pymongo.asynchronous.database import AsyncDatabase
 
-from server.domain import notification_emails as texts
-from server.domain.delivery_plan import GROUPED, group_released, plan
+from server.domain.delivery_plan import GROUPED, plan
 from server.domain.delivery_schedule import zone
-from server.jobs.delivery_senders import PushUnit, Retry, Senders
+from server.jobs.delivery_messages import email_version, grouped, push_units
+from server.jobs.delivery_senders import Retry, Senders
 from server.jobs.mail_transports import MAX_BATCH_VERSIONS
 from server.jobs.wakeup import wait_for_wakeup
 from server.keys import (
@@ -194,7 +194,7 @@ class DeliveryWorker:
         ready += await self._siblings(ready, now, lease_until)
         ready = await self._skip_read(ready, now)
         jobs = [await self._spawn(self.s.send_batch(b)) for b in await self._batches(ready, now)]
-        pushes = self._push_units(ready)
+        pushes = push_units(ready)
         for start in range(0, len(pushes), PUSHES_PER_JOB):
             part = pushes[start : start + PUSHES_PER_JOB]
             jobs.append(await self._spawn(self.s.send_pushes(part)))
@@ -231,28 +231,16 @@ class DeliveryWorker:
         )
         return [d for d in ready if d["_id"] not in set(skipped)]
 
-    def _grouped(self, ready: list[dict[str, Any]], channel: str) -> list[tuple[str, list[dict]]]:
-        """(kind, deliveries) per message: digest and summary groups, else one each."""
-        by_key: dict[tuple[str, str | None], list[dict]] = defaultdict(list)
-        for d in ready:
-            if d["channel"] == channel:
-                by_key[(d["user_id"], d.get("hold"))].append(d)
-        out: list[tuple[str, list[dict]]] = []
-        for (_, hold), docs in by_key.items():
-            docs.sort(key=lambda d: (d["created_at"], d["_id"]))
-            by_id = {d["_id"]: d for d in docs}
-            for group in group_released(hold, [d["_id"] for d in docs]):
-                out.append((group.kind, [by_id[i] for i in group.ids]))
-        return out
-
     async def _batches(self, ready: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-        groups = self._grouped(ready, "email")
+        groups = grouped(ready, "email")
         titles = await self._course_titles([d for _, docs in groups for d in docs])
         no_address = [d["_id"] for _, docs in groups for d in docs if not d.get("email")]
         await delivery_queue.mark_skipped(
             self.db, no_address, worker=self.s.worker, now=now, reason="no_address"
         )
-        versions = [_version(kind, docs, titles) for kind, docs in groups if docs[0].get("email")]
+        versions = [
+            email_version(kind, docs, titles) for kind, docs in groups if docs[0].get("email")
+        ]
         solo: list[dict[str, Any]] = []
         shared: list[dict[str, Any]] = []
         for v in versions:
@@ -296,50 +284,6 @@ class DeliveryWorker:
             rows = await courses.live_titles(conn, list(ids))
         return {str(r["id"]): r["title"] for r in rows}
 
-    def _push_units(self, ready: list[dict[str, Any]]) -> list[PushUnit]:
-        units = []
-        for kind, docs in self._grouped(ready, "push"):
-            first = docs[0]
-            if kind == "single":
-                title, body = first["title"], first["body"]
-                data = {k: str(v) for k, v in (first.get("data") or {}).items()}
-                data |= {"type": first["type"], "notification_id": first["notification_id"]}
-            else:
-                title, body = texts.push_summary(first["locale"], len(docs))
-                data = {"type": "notification.summary", "count": str(len(docs))}
-            units.append(
-                PushUnit(
-                    user_id=uuid.UUID(first["user_id"]),
-                    ids=tuple(d["_id"] for d in docs),
-                    title=title,
-                    body=body,
-                    data={**data, "delivery_id": first["_id"]},
-                    attempts=max(d.get("attempts", 0) for d in docs),
-                    done=set(first.get("done_tokens") or ()),
-                )
-            )
-        return units
-
-
-def _version(kind: str, docs: list[dict[str, Any]], titles: dict[str, str]) -> dict[str, Any]:
-    first = docs[0]
-    items = [texts.Item(d["title"], d["body"], _course_name(d, titles)) for d in docs]
-    if kind == "single":
-        rendered = texts.single(first["locale"], items[0])
-    elif kind == "digest":
-        rendered = texts.digest(first["locale"], items)
-    else:
-        rendered = texts.summary(first["locale"], items)
-    return {
-        "ids": [d["_id"] for d in docs],
-        "to": first["email"],
-        "subject": rendered.subject,
-        "text": rendered.text,
-        "html": rendered.html,
-        "tag": first["type"] if kind == "single" else f"notification.{kind}",
-        "solo": bool(first.get("solo")),
-    }
-
 
 async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
     """After the mailer and the push transport (it sends through both), so it stops first."""
@@ -371,15 +315,10 @@ async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
         email_batch_size=settings.delivery_email_batch_size,
     )
     log.info(
-        "notification deliveries: email via %s, push via %s",
-        senders.mail.name,
-        senders.push.name,
+        "notification deliveries started",
+        extra={"email_via": senders.mail.name, "push_via": senders.push.name},
     )
     await worker.start()
     app[DELIVERY_WORKER] = worker
     yield
     await worker.stop(grace_seconds=settings.shutdown_timeout_seconds / 3)
-
-
-def _course_name(doc: dict[str, Any], titles: dict[str, str]) -> str | None:
-    return titles.get(doc.get("course_id") or "") or (doc.get("extra") or {}).get("course_title")

@@ -101,7 +101,10 @@ async def claim(
         claimed += ids
     if not claimed:
         return []
-    return [d async for d in db[DELIVERIES].find({"claim": token})]
+    mine: list[dict[str, Any]] = []
+    for part in chunks(claimed):
+        mine += [d async for d in db[DELIVERIES].find({"_id": {"$in": part}, "claim": token})]
+    return mine
 
 
 def _held(worker: str) -> dict[str, Any]:

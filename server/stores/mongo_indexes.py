@@ -29,8 +29,9 @@ INDEXES: list[IndexSpec] = [
         [("at", 1)],
         {"expireAfterSeconds": EVENT_LOG_RETENTION_SECONDS, "name": "retention"},
     ),
-    # Notification deliveries (docs/notifications-delivery.md): what is due, what a lease
-    # left behind, a user's log (newest first) and the members of an email batch.
+    # Notification deliveries (docs/notifications-delivery.md): what is due (and, by status,
+    # what a lease left behind), a user's log (newest first) and an email batch's members.
+    # Few on purpose: every status change rewrites each index's entry.
     IndexSpec("notification_deliveries", [("status", 1), ("not_before", 1)], {"name": "due"}),
     IndexSpec("notification_deliveries", [("status", 1), ("lease_until", 1)], {"name": "leases"}),
     IndexSpec(
@@ -39,7 +40,6 @@ INDEXES: list[IndexSpec] = [
         {"name": "user_log"},
     ),
     IndexSpec("notification_deliveries", [("batch", 1)], {"name": "batch"}),
-    IndexSpec("notification_deliveries", [("claim", 1)], {"name": "claim"}),
     IndexSpec("presence", [("user_id", 1)], {"name": "user"}),
     IndexSpec("presence", [("instance", 1)], {"name": "instance"}),
 ]
