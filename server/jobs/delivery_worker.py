@@ -225,11 +225,11 @@ class DeliveryWorker:
         read = await delivery_queue.read_notifications(
             self.db, [d["notification_id"] for d in pushes]
         )
-        skipped = [d["_id"] for d in pushes if d["notification_id"] in read]
+        skipped = {d["_id"] for d in pushes if d["notification_id"] in read}
         await delivery_queue.mark_skipped(
-            self.db, skipped, worker=self.s.worker, now=now, reason="read_in_app"
+            self.db, sorted(skipped), worker=self.s.worker, now=now, reason="read_in_app"
         )
-        return [d for d in ready if d["_id"] not in set(skipped)]
+        return [d for d in ready if d["_id"] not in skipped]
 
     async def _batches(self, ready: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
         groups = grouped(ready, "email")
