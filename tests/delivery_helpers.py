@@ -1,5 +1,6 @@
 """Helpers for the notification delivery tests: deliveries made the way the inbox side makes
-them (`deliveries.enqueue`), devices, and waiting on the delivery log."""
+them (`deliveries.enqueue`), devices, waiting on the delivery log, and the `delivery_worker`
+fixture (a plugin of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import pytest
+from pydantic import SecretStr
 from pymongo.asynchronous.database import AsyncDatabase
 
 from server.domain.deliveries import NewDelivery, delivery_id
+from server.keys import DELIVERY_WORKER
 from server.stores import deliveries
 from server.stores.deliveries import DELIVERIES
 
@@ -120,3 +124,24 @@ async def held(db: AsyncDatabase, ids: list[str], within: float = 10.0) -> list[
             ):
                 return docs
             await asyncio.sleep(0.03)
+
+
+def with_providers(settings, *, brevo=None, fcm=None, poll_seconds: float = 0.03):
+    """Settings that send through the local Brevo and/or FCM, polling for due work often."""
+    if brevo is not None:
+        settings.brevo_api_key = SecretStr(brevo.api_key)
+        settings.brevo_base_url = brevo.url
+    if fcm is not None:
+        settings.fcm_project_id = fcm.project_id
+        settings.fcm_service_account_file = fcm.service_account_file
+        settings.fcm_base_url = fcm.url
+    settings.delivery_poll_seconds = poll_seconds
+    return settings
+
+
+@pytest.fixture
+def delivery_worker(client):
+    """The app's delivery worker, its jitter draw fixed at 0.5 so retry times can be checked."""
+    worker = client.app[DELIVERY_WORKER]
+    worker.s.retry.rand = lambda: 0.5
+    return worker

@@ -9,33 +9,24 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from pydantic import SecretStr
 
-from server.keys import CLOCK, DELIVERY_WORKER
-from tests.delivery_helpers import all_in, delivery, enqueue, new_delivery, settle
+from server.keys import CLOCK
+from tests.delivery_helpers import all_in, delivery, enqueue, new_delivery, settle, with_providers
 from tests.fakes.brevo import FakeBrevo
 
 
 @pytest.fixture
 def settings(settings, brevo: FakeBrevo):
-    settings.brevo_api_key = SecretStr(brevo.api_key)
-    settings.brevo_base_url = brevo.url
-    settings.delivery_poll_seconds = 0.03
-    return settings
-
-
-@pytest.fixture
-def worker(client):
-    worker = client.app[DELIVERY_WORKER]
-    worker.s.retry.rand = lambda: 0.5  # the jitter's draw, fixed so times can be checked
-    return worker
+    return with_providers(settings, brevo=brevo)
 
 
 def email_to(address: str, client, **kw):
     return new_delivery(uuid.uuid4(), "email", now=client.app[CLOCK].now(), email=address, **kw)
 
 
-async def test_an_email_goes_out_once_keyed_by_its_delivery_id(client, brevo, mongo, worker):
+async def test_an_email_goes_out_once_keyed_by_its_delivery_id(
+    client, brevo, mongo, delivery_worker
+):
     [d] = await enqueue(mongo, email_to("ana@example.com", client, course_title="Física I"))
     await settle(mongo, [d], all_in("sent"))
     [message] = brevo.accepted
@@ -52,7 +43,7 @@ async def test_an_email_goes_out_once_keyed_by_its_delivery_id(client, brevo, mo
     assert "batch" not in doc and "lease_until" not in doc
 
 
-async def test_english_by_locale(client, brevo, mongo, worker):
+async def test_english_by_locale(client, brevo, mongo, delivery_worker):
     [d] = await enqueue(
         mongo, email_to("bob@example.com", client, locale="en", title="New grade", body="9/10")
     )
@@ -61,8 +52,8 @@ async def test_english_by_locale(client, brevo, mongo, worker):
     assert message["subject"] == "New grade" and "preferences" in message["textContent"]
 
 
-async def test_many_emails_go_in_batches(client, brevo, mongo, worker):
-    worker.email_batch_size = 20  # 1,000 in production; bench/notifications sends 10,000
+async def test_many_emails_go_in_batches(client, brevo, mongo, delivery_worker):
+    delivery_worker.email_batch_size = 20  # 1,000 in production; bench/notifications sends 10,000
     ids = await enqueue(
         mongo, *(email_to(f"u{i}@example.com", client, body=f"n{i}") for i in range(46))
     )
@@ -78,7 +69,7 @@ async def test_many_emails_go_in_batches(client, brevo, mongo, worker):
     assert "n17" in by_to["u17@example.com"]["textContent"]  # each version its own content
 
 
-async def test_a_400_ends_dead_alone_and_is_logged(client, brevo, mongo, worker, caplog):
+async def test_a_400_ends_dead_alone_and_is_logged(client, brevo, mongo, delivery_worker, caplog):
     caplog.set_level(logging.WARNING, logger="classconnect.deliveries")
     good = [email_to(f"ok{i}@example.com", client) for i in range(4)]
     bad = email_to("not-an-address", client)
@@ -94,7 +85,7 @@ async def test_a_400_ends_dead_alone_and_is_logged(client, brevo, mongo, worker,
     )
 
 
-async def test_a_429_waits_for_the_rate_limit_reset(client, brevo, mongo, worker):
+async def test_a_429_waits_for_the_rate_limit_reset(client, brevo, mongo, delivery_worker):
     brevo.rate_limit_reset = 120
     brevo.fail_next(429)
     clock = client.app[CLOCK]
@@ -112,7 +103,9 @@ async def test_a_429_waits_for_the_rate_limit_reset(client, brevo, mongo, worker
 
 
 @pytest.mark.parametrize("failure", [401, 500, 503])
-async def test_outages_back_off_with_jitter_and_retry(client, brevo, mongo, worker, failure):
+async def test_outages_back_off_with_jitter_and_retry(
+    client, brevo, mongo, delivery_worker, failure
+):
     brevo.fail_next(failure, failure)
     clock = client.app[CLOCK]
     [d] = await enqueue(mongo, email_to("ana@example.com", client))

@@ -9,22 +9,22 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from pydantic import SecretStr
 
 from server.keys import CLOCK
-from tests.delivery_helpers import add_device, enqueue, make_user, new_delivery, statuses
+from tests.delivery_helpers import (
+    add_device,
+    enqueue,
+    make_user,
+    new_delivery,
+    statuses,
+    with_providers,
+)
 
 
 @pytest.fixture
 def settings(settings, brevo, fcm):
-    settings.brevo_api_key = SecretStr(brevo.api_key)
-    settings.brevo_base_url = brevo.url
-    settings.fcm_project_id = fcm.project_id
-    settings.fcm_service_account_file = fcm.service_account_file
-    settings.fcm_base_url = fcm.url
-    settings.delivery_poll_seconds = 0.03
     settings.delivery_email_batch_size = 10  # many calls, so many faults
-    return settings
+    return with_providers(settings, brevo=brevo, fcm=fcm)
 
 
 async def test_thirty_percent_faults_delay_but_never_lose_or_repeat(

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from server.keys import CLOCK, DELIVERY_WORKER
+from server.keys import CLOCK
 from tests.delivery_helpers import (
     add_device,
     all_in,
@@ -19,24 +19,14 @@ from tests.delivery_helpers import (
     make_user,
     new_delivery,
     settle,
+    with_providers,
 )
 from tests.fakes.fcm import FakeFcm
 
 
 @pytest.fixture
 def settings(settings, fcm: FakeFcm):
-    settings.fcm_project_id = fcm.project_id
-    settings.fcm_service_account_file = fcm.service_account_file
-    settings.fcm_base_url = fcm.url
-    settings.delivery_poll_seconds = 0.03
-    return settings
-
-
-@pytest.fixture
-def worker(client):
-    worker = client.app[DELIVERY_WORKER]
-    worker.s.retry.rand = lambda: 0.5
-    return worker
+    return with_providers(settings, fcm=fcm)
 
 
 async def user_with(db, clock, *tokens: str) -> uuid.UUID:
@@ -46,7 +36,7 @@ async def user_with(db, clock, *tokens: str) -> uuid.UUID:
     return user_id
 
 
-async def test_a_push_goes_to_every_device_of_the_user(client, fcm, mongo, db, worker):
+async def test_a_push_goes_to_every_device_of_the_user(client, fcm, mongo, db, delivery_worker):
     clock = client.app[CLOCK]
     user_id = await user_with(db, clock, "phone", "tablet")
     item = new_delivery(user_id, "push", now=clock.now(), course_id=str(uuid.uuid4()))
@@ -62,7 +52,9 @@ async def test_a_push_goes_to_every_device_of_the_user(client, fcm, mongo, db, w
     assert doc["provider"]["devices"] == 2 and doc["attempts"] == 1
 
 
-async def test_dead_tokens_are_deleted_and_the_rest_still_served(client, fcm, mongo, db, worker):
+async def test_dead_tokens_are_deleted_and_the_rest_still_served(
+    client, fcm, mongo, db, delivery_worker
+):
     clock = client.app[CLOCK]
     fcm.unregistered.add("old-phone")
     both = await user_with(db, clock, "old-phone", "new-phone")
@@ -80,7 +72,7 @@ async def test_dead_tokens_are_deleted_and_the_rest_still_served(client, fcm, mo
     assert [r["token"] for r in left] == ["new-phone"]
 
 
-async def test_a_malformed_token_is_dropped_as_dead(client, fcm, mongo, db, worker):
+async def test_a_malformed_token_is_dropped_as_dead(client, fcm, mongo, db, delivery_worker):
     clock = client.app[CLOCK]
     fcm.failures.append("INVALID_TOKEN")
     user_id = await user_with(db, clock, "garbage")
@@ -90,7 +82,7 @@ async def test_a_malformed_token_is_dropped_as_dead(client, fcm, mongo, db, work
 
 
 @pytest.mark.parametrize("failure", ["QUOTA_EXCEEDED", "UNAVAILABLE"])
-async def test_retry_after_is_honoured(client, fcm, mongo, db, worker, failure):
+async def test_retry_after_is_honoured(client, fcm, mongo, db, delivery_worker, failure):
     clock = client.app[CLOCK]
     fcm.failures.append(failure)
     fcm.retry_after = 100  # the jitter alone would wait 15 s
@@ -106,7 +98,9 @@ async def test_retry_after_is_honoured(client, fcm, mongo, db, worker, failure):
     assert len(fcm.sent) == 1
 
 
-async def test_a_retry_goes_only_to_the_devices_not_yet_reached(client, fcm, mongo, db, worker):
+async def test_a_retry_goes_only_to_the_devices_not_yet_reached(
+    client, fcm, mongo, db, delivery_worker
+):
     clock = client.app[CLOCK]
     user_id = await user_with(db, clock, "a", "b")
     fcm.failures.append("UNAVAILABLE")  # one of the two concurrent sends
@@ -121,7 +115,7 @@ async def test_a_retry_goes_only_to_the_devices_not_yet_reached(client, fcm, mon
 
 @pytest.mark.parametrize("failure", ["SENDER_ID_MISMATCH", "THIRD_PARTY_AUTH_ERROR"])
 async def test_configuration_errors_are_dead_and_logged_once_per_burst(
-    client, fcm, mongo, db, worker, caplog, failure
+    client, fcm, mongo, db, delivery_worker, caplog, failure
 ):
     caplog.set_level(logging.INFO, logger="classconnect.deliveries")
     clock = client.app[CLOCK]
@@ -136,7 +130,9 @@ async def test_configuration_errors_are_dead_and_logged_once_per_burst(
     assert await db.fetchval("SELECT count(*) FROM devices") == 5  # the tokens are fine
 
 
-async def test_no_device_is_skipped_and_stale_tokens_are_not_used(client, fcm, mongo, db, worker):
+async def test_no_device_is_skipped_and_stale_tokens_are_not_used(
+    client, fcm, mongo, db, delivery_worker
+):
     clock = client.app[CLOCK]
     none = await make_user(db, clock.now())
     stale = await make_user(db, clock.now())
@@ -149,5 +145,5 @@ async def test_no_device_is_skipped_and_stale_tokens_are_not_used(client, fcm, m
     found = await settle(mongo, ids, all_in("sent", "skipped"))
     assert [found[i] for i in ids] == ["skipped", "skipped", "sent"]
     assert {(await delivery(mongo, i))["reason"] for i in ids[:2]} == {"no_device"}
-    assert await worker.prune_devices() == 1
+    assert await delivery_worker.prune_devices() == 1
     assert [r["token"] for r in await db.fetch("SELECT token FROM devices")] == ["recent"]

@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from pydantic import SecretStr
 
 from server.domain.notification_preferences import NotificationPreferences, QuietHours
 from server.keys import DELIVERY_WORKER
@@ -22,18 +21,13 @@ from tests.delivery_helpers import (
     make_user,
     new_delivery,
     settle,
+    with_providers,
 )
 
 
 @pytest.fixture
 def settings(settings, brevo, fcm):
-    settings.brevo_api_key = SecretStr(brevo.api_key)
-    settings.brevo_base_url = brevo.url
-    settings.fcm_project_id = fcm.project_id
-    settings.fcm_service_account_file = fcm.service_account_file
-    settings.fcm_base_url = fcm.url
-    settings.delivery_poll_seconds = 0.03
-    return settings
+    return with_providers(settings, brevo=brevo, fcm=fcm)
 
 
 def utc(*args: int) -> datetime:
@@ -199,7 +193,6 @@ async def test_a_worker_that_died_mid_send_is_replaced_when_its_lease_ends(
         worker="dead-worker",
         limit=10,
     )
-    worker._stopping = False
     await worker.start()
     await quietly()
     assert (await delivery(mongo, d))["status"] == "sending" and brevo.requests == 0

@@ -142,9 +142,7 @@ class Senders:
         }
         # Not `self.sent += await ...`: that reads the count before the await, and two jobs
         # finishing together would lose one's.
-        sent = await delivery_queue.mark_sent(
-            self.db, answers, worker=None, now=self.clock.now()
-        )
+        sent = await delivery_queue.mark_sent(self.db, answers, worker=None, now=self.clock.now())
         self.sent += sent
         await email_batches.finish(self.db, key)
 

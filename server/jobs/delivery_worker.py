@@ -33,7 +33,7 @@ from server.domain.delivery_schedule import zone
 from server.jobs.delivery_messages import email_version, grouped, push_units
 from server.jobs.delivery_senders import Retry, Senders
 from server.jobs.mail_transports import MAX_BATCH_VERSIONS
-from server.jobs.wakeup import wait_for_wakeup
+from server.jobs.wakeup import PolledLoop, wait_for_wakeup
 from server.keys import (
     CLOCK,
     DELIVERY_WORKER,
@@ -60,7 +60,7 @@ log = logging.getLogger("classconnect.deliveries")
 PUSHES_PER_JOB = 10
 
 
-class DeliveryWorker:
+class DeliveryWorker(PolledLoop):
     def __init__(
         self,
         *,
@@ -75,9 +75,9 @@ class DeliveryWorker:
         email_batch_size: int = MAX_BATCH_VERSIONS,
         prune_every: float = 3600.0,
     ) -> None:
+        super().__init__(scheduler, name="notification delivery")
         self.s = senders
         self.db: AsyncDatabase = senders.db
-        self.scheduler = scheduler
         self.poll_seconds = poll_seconds
         self.claim_limit = claim_limit
         self.lease = lease
@@ -86,29 +86,10 @@ class DeliveryWorker:
         self.prune_every = prune_every
         self.email_batch_size = min(email_batch_size, MAX_BATCH_VERSIONS)
         self._slots = asyncio.Semaphore(concurrency)
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._job: aiojobs.Job[None] | None = None
 
     @staticmethod
     def new_worker_id() -> str:
         return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-    async def start(self) -> None:
-        self._job = await self.scheduler.spawn(self._run())
-
-    async def stop(self, grace_seconds: float = 10.0) -> None:
-        """Let the pass in flight finish; claims cut short expire and are taken up again."""
-        self._stopping = True
-        self._wake.set()
-        if self._job is not None:
-            try:
-                await self._job.wait(timeout=grace_seconds)
-            except TimeoutError:
-                log.warning("delivery pass cut short at shutdown")
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

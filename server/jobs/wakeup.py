@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import aiojobs
+
+log = logging.getLogger("classconnect.jobs")
 
 
 async def wait_for_wakeup(event: asyncio.Event, seconds: float) -> bool:
@@ -19,3 +24,35 @@ async def wait_for_wakeup(event: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+class PolledLoop:
+    """A background loop run as one aiojobs job: a pass, then a wait until `wake()` or a poll
+    interval (the subclass's `_run`). `stop` lets the pass in flight finish; work it cuts short
+    must be safe to redo (leased claims that expire)."""
+
+    def __init__(self, scheduler: aiojobs.Scheduler, *, name: str) -> None:
+        self.scheduler = scheduler
+        self.name = name
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._loop_job: aiojobs.Job[None] | None = None
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        self._stopping = False
+        self._loop_job = await self.scheduler.spawn(self._run())
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._loop_job is not None:
+            try:
+                await self._loop_job.wait(timeout=grace_seconds)
+            except TimeoutError:  # aiojobs has cancelled the pass
+                log.warning("background pass cut short at shutdown", extra={"loop": self.name})
+
+    def wake(self) -> None:
+        self._wake.set()

@@ -119,6 +119,30 @@ def _push_log(entry: dict[str, Any]) -> dict[str, Any]:
     return {"log": {"$each": [entry], "$slice": -LOG_ENTRIES}}
 
 
+async def _release(
+    db: AsyncDatabase,
+    ids: Sequence[str],
+    *,
+    worker: str,
+    now: datetime,
+    fields: dict[str, Any],
+    entry: dict[str, Any],
+) -> int:
+    """Give up the lease on deliveries this worker holds, setting `fields` and logging `entry`."""
+    if not ids:
+        return 0
+    return await _update_by_ids(
+        db,
+        ids,
+        _held(worker),
+        {
+            "$set": {**fields, "updated_at": now},
+            "$unset": {"lease_until": "", "claim": ""},
+            "$push": _push_log(entry),
+        },
+    )
+
+
 async def postpone(
     db: AsyncDatabase,
     ids: Sequence[str],
@@ -129,18 +153,9 @@ async def postpone(
     hold: str,
 ) -> int:
     """Back to `queued` until `until`: held for a digest, quiet hours or the push grace."""
-    if not ids:
-        return 0
-    return await _update_by_ids(
-        db,
-        ids,
-        _held(worker),
-        {
-            "$set": {"status": "queued", "not_before": until, "hold": hold, "updated_at": now},
-            "$unset": {"lease_until": "", "claim": ""},
-            "$push": _push_log(_entry(now, "held", hold=hold, until=until)),
-        },
-    )
+    fields = {"status": "queued", "not_before": until, "hold": hold}
+    entry = _entry(now, "held", hold=hold, until=until)
+    return await _release(db, ids, worker=worker, now=now, fields=fields, entry=entry)
 
 
 async def assign_batch(
@@ -223,18 +238,9 @@ async def mark_failed(
 async def mark_skipped(
     db: AsyncDatabase, ids: Sequence[str], *, worker: str, now: datetime, reason: str
 ) -> int:
-    if not ids:
-        return 0
-    return await _update_by_ids(
-        db,
-        ids,
-        _held(worker),
-        {
-            "$set": {"status": "skipped", "reason": reason, "updated_at": now},
-            "$unset": {"lease_until": "", "claim": ""},
-            "$push": _push_log(_entry(now, "skipped", reason=reason)),
-        },
-    )
+    fields = {"status": "skipped", "reason": reason}
+    entry = _entry(now, "skipped", reason=reason)
+    return await _release(db, ids, worker=worker, now=now, fields=fields, entry=entry)
 
 
 async def record_devices(

@@ -78,40 +78,36 @@ def _google_error(
     return web.json_response(body, status=status, headers=headers)
 
 
+# FCM's answer for each error code, as documented: HTTP status, Google status, message, and
+# whether it carries Retry-After.
+_ANSWERS: dict[int | str, tuple[int, str, str, str, bool]] = {
+    "UNAVAILABLE": (503, "UNAVAILABLE", "The service is unavailable.", "UNAVAILABLE", True),
+    "QUOTA_EXCEEDED": (
+        429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Send requests'.",
+        "QUOTA_EXCEEDED", True,
+    ),
+    "UNREGISTERED": (404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED", False),
+    "INVALID_TOKEN": (
+        400, "INVALID_ARGUMENT", "The registration token is not a valid FCM registration token",
+        "INVALID_ARGUMENT", False,
+    ),
+    "SENDER_ID_MISMATCH": (
+        403, "PERMISSION_DENIED", "SenderId mismatch", "SENDER_ID_MISMATCH", False,
+    ),
+    "THIRD_PARTY_AUTH_ERROR": (
+        401, "UNAUTHENTICATED", "Auth error from APNS or Web Push Service",
+        "THIRD_PARTY_AUTH_ERROR", False,
+    ),
+}  # fmt: skip
+_ANSWERS[503], _ANSWERS[429] = _ANSWERS["UNAVAILABLE"], _ANSWERS["QUOTA_EXCEEDED"]
+
+
 def _named_failure(state: FakeFcm, failure: int | str) -> web.Response:
-    """FCM's answers, as documented for each error code."""
-    if failure in (503, "UNAVAILABLE"):
-        return _google_error(
-            503, "UNAVAILABLE", "The service is unavailable.", "UNAVAILABLE", state.retry_after
-        )
-    if failure in (429, "QUOTA_EXCEEDED"):
-        return _google_error(
-            429,
-            "RESOURCE_EXHAUSTED",
-            "Quota exceeded for quota metric 'Send requests'.",
-            "QUOTA_EXCEEDED",
-            state.retry_after,
-        )
-    if failure == "UNREGISTERED":
-        return _google_error(404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED")
-    if failure == "INVALID_TOKEN":
-        return _google_error(
-            400,
-            "INVALID_ARGUMENT",
-            "The registration token is not a valid FCM registration token",
-            "INVALID_ARGUMENT",
-        )
-    if failure == "SENDER_ID_MISMATCH":
-        return _google_error(403, "PERMISSION_DENIED", "SenderId mismatch", "SENDER_ID_MISMATCH")
-    if failure == "THIRD_PARTY_AUTH_ERROR":
-        return _google_error(
-            401,
-            "UNAUTHENTICATED",
-            "Auth error from APNS or Web Push Service",
-            "THIRD_PARTY_AUTH_ERROR",
-        )
-    status = int(failure)
-    return _google_error(status, "INTERNAL", "Internal error.", "INTERNAL")
+    answer = _ANSWERS.get(failure)
+    if answer is None:  # any other HTTP status
+        answer = (int(failure), "INTERNAL", "Internal error.", "INTERNAL", False)
+    status, code, message, fcm_code, retry = answer
+    return _google_error(status, code, message, fcm_code, state.retry_after if retry else None)
 
 
 def build_app(state: FakeFcm) -> web.Application:

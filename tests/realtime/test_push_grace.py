@@ -10,17 +10,22 @@ import pytest
 
 from server.keys import CLOCK
 from server.stores.presence import PRESENCE
-from tests.delivery_helpers import add_device, all_in, delivery, enqueue, held, new_delivery, settle
+from tests.delivery_helpers import (
+    add_device,
+    all_in,
+    delivery,
+    enqueue,
+    held,
+    new_delivery,
+    settle,
+    with_providers,
+)
 
 
 @pytest.fixture
 def settings(settings, fcm):
-    settings.fcm_project_id = fcm.project_id
-    settings.fcm_service_account_file = fcm.service_account_file
-    settings.fcm_base_url = fcm.url
-    settings.delivery_poll_seconds = 0.03
     settings.push_grace_seconds = 60
-    return settings
+    return with_providers(settings, fcm=fcm)
 
 
 async def online(mongo, user_id, *, present: bool = True, within: float = 5.0) -> None:
