@@ -33,7 +33,7 @@ from server.domain.delivery_schedule import zone
 from server.jobs.delivery_messages import email_version, grouped, push_units
 from server.jobs.delivery_senders import Retry, Senders
 from server.jobs.mail_transports import MAX_BATCH_VERSIONS
-from server.jobs.wakeup import PolledLoop, wait_for_wakeup
+from server.jobs.wakeup import PolledLoop
 from server.keys import (
     CLOCK,
     DELIVERY_WORKER,
@@ -75,15 +75,15 @@ class DeliveryWorker(PolledLoop):
         email_batch_size: int = MAX_BATCH_VERSIONS,
         prune_every: float = 3600.0,
     ) -> None:
-        super().__init__(scheduler, name="notification delivery")
+        super().__init__(scheduler, name="notification delivery", poll_seconds=poll_seconds)
         self.s = senders
         self.db: AsyncDatabase = senders.db
-        self.poll_seconds = poll_seconds
         self.claim_limit = claim_limit
         self.lease = lease
         self.grace = grace
         self.presence_window = presence_window
         self.prune_every = prune_every
+        self._next_prune = 0.0  # loop time; the first pass prunes
         self.email_batch_size = min(email_batch_size, MAX_BATCH_VERSIONS)
         self._slots = asyncio.Semaphore(concurrency)
 
@@ -91,23 +91,12 @@ class DeliveryWorker(PolledLoop):
     def new_worker_id() -> str:
         return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        next_prune = loop.time()
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                if loop.time() >= next_prune:
-                    next_prune = loop.time() + self.prune_every
-                    await self.prune_devices()
-                busy = await self.run_once()
-            except Exception:
-                log.exception("delivery pass failed")
-                busy = False
-            if self._stopping:
-                break
-            if not busy:
-                await wait_for_wakeup(self._wake, self.poll_seconds)
+    async def _pass(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        if now >= self._next_prune:
+            self._next_prune = now + self.prune_every
+            await self.prune_devices()
+        return await self.run_once()
 
     async def prune_devices(self) -> int:
         async with self.s.pool.acquire() as conn:

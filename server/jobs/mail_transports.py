@@ -126,7 +126,9 @@ class OutboxFileTransport:
         self, versions: Sequence[EmailVersion], names: list[str | None], key: str, tag: str
     ) -> None:
         for version, name in zip(versions, names, strict=True):
-            body = {"batch": key, "template": tag, **version.__dict__}
+            # The mail queue's file shape (readers sort by seq), plus the batch key.
+            body = {"id": str(name).removesuffix(".json"), "seq": 0, "template": tag,
+                    "params": {}, "created_at": None, "batch": key, **version.__dict__}  # fmt: skip
             write_atomically(self.directory / str(name), json.dumps(body, indent=2).encode())
 
     async def close(self) -> None:

@@ -24,7 +24,7 @@ import asyncpg
 from server.domain import emails
 from server.domain.clock import Clock
 from server.jobs.mail_transports import MailTransport, OutgoingEmail, PermanentFailure
-from server.jobs.wakeup import PolledLoop, wait_for_wakeup
+from server.jobs.wakeup import PolledLoop
 from server.pg_pool import Pool
 from server.stores import mail_queue
 from server.stores.mail_queue import QueuedEmail
@@ -57,12 +57,11 @@ class Mailer(PolledLoop):
         if send_timeout >= lease.total_seconds():
             # A delivery still running when its lease ends could be sent again by another worker.
             raise ValueError("send_timeout must be shorter than the lease")
-        super().__init__(scheduler, name="mail delivery")
+        super().__init__(scheduler, name="mail delivery", poll_seconds=poll_seconds)
         self.pool = pool
         self.dsn = dsn
         self.clock = clock
         self.transport = transport
-        self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.lease = lease
         self.send_timeout = send_timeout
@@ -98,21 +97,13 @@ class Mailer(PolledLoop):
     def _on_notify(self, conn: object, pid: int, channel: str, payload: str) -> None:
         self._wake.set()
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()  # before the pass: a NOTIFY during it triggers another pass
-            try:
-                claimed = await self.run_once()
-            except Exception:
-                log.exception("mail delivery pass failed")
-                claimed = 0
-            if self._stopping:
-                break
-            if claimed >= self.batch_size:
-                continue  # probably more due right now
-            if self._listener is None or self._listener.is_closed():
-                await self._listen()
-            await wait_for_wakeup(self._wake, self.poll_seconds)
+    async def _pass(self) -> bool:
+        return await self.run_once() >= self.batch_size  # a full batch: probably more due
+
+    async def _idle(self) -> None:
+        if self._listener is None or self._listener.is_closed():
+            await self._listen()
+        await super()._idle()
 
     async def run_once(self) -> int:
         """Claim one batch of due emails and deliver it; return how many were claimed."""

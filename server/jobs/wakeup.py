@@ -27,19 +27,37 @@ async def wait_for_wakeup(event: asyncio.Event, seconds: float) -> bool:
 
 
 class PolledLoop:
-    """A background loop run as one aiojobs job: a pass, then a wait until `wake()` or a poll
-    interval (the subclass's `_run`). `stop` lets the pass in flight finish; work it cuts short
-    must be safe to redo (leased claims that expire)."""
+    """A background loop run as one aiojobs job: a pass (the subclass's `_pass`), then, unless
+    the pass said more is due right now, a wait until `wake()` or `poll_seconds`. `stop` lets
+    the pass in flight finish; work it cuts short must be safe to redo (leases that expire)."""
 
-    def __init__(self, scheduler: aiojobs.Scheduler, *, name: str) -> None:
+    def __init__(self, scheduler: aiojobs.Scheduler, *, name: str, poll_seconds: float) -> None:
         self.scheduler = scheduler
         self.name = name
+        self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._stopping = False
         self._loop_job: aiojobs.Job[None] | None = None
 
-    async def _run(self) -> None:
+    async def _pass(self) -> bool:
+        """One pass; True when more is probably due at once."""
         raise NotImplementedError
+
+    async def _idle(self) -> None:
+        await wait_for_wakeup(self._wake, self.poll_seconds)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()  # before the pass: a wake-up during it triggers another pass
+            try:
+                busy = await self._pass()
+            except Exception:
+                log.exception("background pass failed", extra={"loop": self.name})
+                busy = False
+            if self._stopping:
+                break
+            if not busy:
+                await self._idle()
 
     async def start(self) -> None:
         self._stopping = False
