@@ -99,7 +99,7 @@ async def statuses(db: AsyncDatabase, ids: list[str]) -> dict[str, str]:
 
 
 async def settle(
-    db: AsyncDatabase, ids: list[str], check: Callable[[dict[str, str]], bool], within=10.0
+    db: AsyncDatabase, ids: list[str], check: Callable[[dict[str, str]], bool], within=30.0
 ) -> dict[str, str]:
     """Wait until the deliveries' statuses satisfy `check`; return them."""
     async with asyncio.timeout(within):
@@ -114,7 +114,7 @@ def all_in(*wanted: str) -> Callable[[dict[str, str]], bool]:
     return lambda found: bool(found) and all(s in wanted for s in found.values())
 
 
-async def held(db: AsyncDatabase, ids: list[str], within: float = 10.0) -> list[dict[str, Any]]:
+async def held(db: AsyncDatabase, ids: list[str], within: float = 30.0) -> list[dict[str, Any]]:
     """Wait until the worker has looked at the deliveries and held every one; return them."""
     async with asyncio.timeout(within):
         while True:

@@ -50,7 +50,7 @@ async def test_thirty_percent_faults_delay_but_never_lose_or_repeat(
     ids = await enqueue(mongo, *emails, *bad, *pushes)
 
     found: dict[str, str] = {}
-    for _ in range(40):  # each step is past the backoff cap: whatever failed is due again
+    for _ in range(300):  # each step is past the backoff cap: whatever failed is due again
         await asyncio.sleep(0.4)
         found = await statuses(mongo, ids)
         if all(s in ("sent", "dead") for s in found.values()):

@@ -28,7 +28,7 @@ def settings(settings, fcm):
     return with_providers(settings, fcm=fcm)
 
 
-async def online(mongo, user_id, *, present: bool = True, within: float = 5.0) -> None:
+async def online(mongo, user_id, *, present: bool = True, within: float = 15.0) -> None:
     async with asyncio.timeout(within):
         while bool(await mongo[PRESENCE].count_documents({"user_id": str(user_id)})) != present:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
