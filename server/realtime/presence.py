@@ -1,8 +1,9 @@
 """Keeps this process's share of the `presence` collection in step with the hub's sockets.
 
 The hub tells the tracker whenever a user's sockets here change; the tracker's loop (an aiojobs
-job) writes only the users whose state flipped since its last pass, coalescing a burst of
-connects, and refreshes every document of this process each heartbeat. On a clean stop the
+job) writes, half a second later, only the users whose state flipped since its last pass
+(a burst of connects is one write), and refreshes every document of this process each
+heartbeat. On a clean stop the
 process removes its documents; after a crash they go stale (server/stores/presence.py).
 """
 
@@ -24,10 +25,18 @@ log = logging.getLogger("classconnect.realtime")
 
 
 class PresenceTracker:
-    def __init__(self, app: web.Application, is_online, *, heartbeat_seconds: float) -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        is_online,
+        *,
+        heartbeat_seconds: float,
+        flush_delay: float = 0.5,
+    ) -> None:
         self.app = app
         self.is_online = is_online  # user id -> whether any socket of theirs is here
         self.heartbeat_seconds = heartbeat_seconds
+        self.flush_delay = flush_delay
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.dirty: set[uuid.UUID] = set()
         self._wake = asyncio.Event()
@@ -50,7 +59,10 @@ class PresenceTracker:
                     )
             except Exception:
                 log.exception("presence update failed")  # retried on the next pass
-            await wait_for_wakeup(self._wake, max(0.0, next_beat - loop.time()))
+            if await wait_for_wakeup(self._wake, max(0.0, next_beat - loop.time())):
+                # Let a burst of connects (a reconnect storm, a page of sockets) gather into one
+                # write, away from the moment the sockets are being set up.
+                await asyncio.sleep(self.flush_delay)
             self._wake.clear()
 
     async def flush(self) -> None:
