@@ -27,6 +27,7 @@ from server.handlers.request_log import request_log_middleware
 from server.handlers.routes import setup_routes
 from server.jobs.consumers import consumers_ctx
 from server.jobs.deadline_reminders import deadline_reminders_ctx
+from server.jobs.delivery_worker import deliveries_ctx
 from server.jobs.mail_transports import OutboxFileTransport, mail_transport_from
 from server.jobs.mailer import Mailer
 from server.jobs.metrics_sampler import metrics_sampler_ctx
@@ -250,6 +251,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             file_storage_ctx,
             mailer_ctx,
             push_transport_ctx,
+            deliveries_ctx,
             google_verifier_ctx,
             deadline_reminders_ctx,
             consumers_ctx,

@@ -26,6 +26,7 @@ from server.stores.files import FileStorage
 from server.stores.google_identity import GoogleVerifier
 
 if TYPE_CHECKING:
+    from server.jobs.delivery_worker import DeliveryWorker
     from server.realtime.hub import Hub
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -53,6 +54,8 @@ METRICS = web.AppKey("metrics", Metrics)
 FILE_STORAGE = web.AppKey("file_storage", FileStorage)
 MAILER = web.AppKey("mailer", Mailer)
 PUSH_TRANSPORT = web.AppKey("push_transport", PushTransport)
+# Notification deliveries (email and push) from `notification_deliveries`.
+DELIVERY_WORKER: web.AppKey[DeliveryWorker] = web.AppKey("delivery_worker")
 # Accounts: argon2id hashing (off the loop) and Google ID-token verification (cached certs).
 PASSWORDS = web.AppKey("passwords", Passwords)
 GOOGLE_VERIFIER = web.AppKey("google_verifier", GoogleVerifier)

@@ -142,6 +142,18 @@ class Settings(BaseSettings):
     consumers_enabled: bool = True
     consumer_poll_seconds: float = Field(2.0, gt=0)
     _public_base_url_derived: bool = PrivateAttr(False)
+    # Notification deliveries (email and push; docs/notifications-delivery.md).
+    push_grace_seconds: float = Field(60.0, ge=0)
+    presence_heartbeat_seconds: float = Field(20.0, gt=0)
+    delivery_poll_seconds: float = Field(1.0, gt=0)
+    delivery_claim_limit: int = Field(2000, ge=1, le=20000)
+    delivery_concurrency: int = Field(16, ge=1, le=512)
+    delivery_email_batch_size: int = Field(1000, ge=1, le=1000)
+    delivery_lease_seconds: float = Field(120.0, gt=1)
+    delivery_send_timeout_seconds: float = Field(30.0, gt=0)
+    delivery_retry_base_seconds: float = Field(30.0, gt=0)
+    delivery_retry_cap_seconds: float = Field(3600.0, gt=0)
+    device_token_ttl_days: int = Field(270, ge=1)
 
     @field_validator(
         "database_url",
@@ -185,6 +197,9 @@ class Settings(BaseSettings):
         if not self.public_base_url.strip():
             self._public_base_url_derived = True
             self.public_base_url = self._listen_url()
+        if self.delivery_send_timeout_seconds >= self.delivery_lease_seconds:
+            # A send still running when its lease ends could be taken up by another worker.
+            raise ValueError("delivery_send_timeout_seconds must be shorter than the lease")
         return self
 
     def _listen_url(self) -> str:

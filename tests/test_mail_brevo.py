@@ -54,7 +54,7 @@ async def test_sends_through_brevo_with_the_real_client(client, brevo, settings,
     }
     assert message["subject"] == "Reset your ClassConnect password"
     assert "tok-abc-123" in message["textContent"] and "tok-abc-123" in message["htmlContent"]
-    assert message["headers"] == {"IdempotencyKey": str(email_id)}
+    assert message["headers"] == {"idempotencyKey": str(email_id)}
     await wait_for(lambda: client.app[MAILER].sent == 1)
     row = await mail_queue.find(db, email_id)
     assert row["provider_id"] == message["messageId"] and row["sent_at"] is not None

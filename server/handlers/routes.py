@@ -13,6 +13,7 @@ from server.handlers import (
     health,
     local_files,
     notifications,
+    notification_deliveries,
     openapi,
     submissions,
     uploads,
@@ -34,6 +35,7 @@ TABLES: list[RouteTable] = [
     submissions.routes,
     uploads.routes,
     notifications.routes,
+    notification_deliveries.routes,
 ]
 
 

@@ -24,7 +24,7 @@ import asyncpg
 from server.domain import emails
 from server.domain.clock import Clock
 from server.jobs.mail_transports import MailTransport, OutgoingEmail, PermanentFailure
-from server.jobs.wakeup import wait_for_wakeup
+from server.jobs.wakeup import PolledLoop
 from server.pg_pool import Pool
 from server.stores import mail_queue
 from server.stores.mail_queue import QueuedEmail
@@ -37,7 +37,7 @@ def backoff(attempts: int, *, base: timedelta, cap: timedelta) -> timedelta:
     return min(base * (2 ** max(0, min(attempts - 1, 30))), cap)
 
 
-class Mailer:
+class Mailer(PolledLoop):
     def __init__(
         self,
         *,
@@ -57,12 +57,11 @@ class Mailer:
         if send_timeout >= lease.total_seconds():
             # A delivery still running when its lease ends could be sent again by another worker.
             raise ValueError("send_timeout must be shorter than the lease")
+        super().__init__(scheduler, name="mail delivery", poll_seconds=poll_seconds)
         self.pool = pool
         self.dsn = dsn
         self.clock = clock
         self.transport = transport
-        self.scheduler = scheduler
-        self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.lease = lease
         self.send_timeout = send_timeout
@@ -70,14 +69,11 @@ class Mailer:
         self.retry_cap = retry_cap
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.sent = 0
-        self._wake = asyncio.Event()
-        self._stopping = False
         self._listener: asyncpg.Connection | None = None
-        self._loop_job: aiojobs.Job[None] | None = None
 
     async def start(self) -> None:
         await self._listen()
-        self._loop_job = await self.scheduler.spawn(self._run())
+        await super().start()
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
         """Let the pass in flight finish (up to `grace_seconds`), then close the listener.
@@ -85,18 +81,9 @@ class Mailer:
         Claims of deliveries cut short stay leased and expire, so nothing is lost and nothing
         another worker might still be sending is handed out twice.
         """
-        self._stopping = True
-        self._wake.set()
-        if self._loop_job is not None:
-            try:
-                await self._loop_job.wait(timeout=grace_seconds)
-            except TimeoutError:  # aiojobs has cancelled the pass
-                log.warning("mail delivery pass cut short at shutdown")
+        await super().stop(grace_seconds)
         if self._listener is not None and not self._listener.is_closed():
             await self._listener.close()
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def _listen(self) -> None:
         try:
@@ -110,21 +97,13 @@ class Mailer:
     def _on_notify(self, conn: object, pid: int, channel: str, payload: str) -> None:
         self._wake.set()
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()  # before the pass: a NOTIFY during it triggers another pass
-            try:
-                claimed = await self.run_once()
-            except Exception:
-                log.exception("mail delivery pass failed")
-                claimed = 0
-            if self._stopping:
-                break
-            if claimed >= self.batch_size:
-                continue  # probably more due right now
-            if self._listener is None or self._listener.is_closed():
-                await self._listen()
-            await wait_for_wakeup(self._wake, self.poll_seconds)
+    async def _pass(self) -> bool:
+        return await self.run_once() >= self.batch_size  # a full batch: probably more due
+
+    async def _idle(self) -> None:
+        if self._listener is None or self._listener.is_closed():
+            await self._listen()
+        await super()._idle()
 
     async def run_once(self) -> int:
         """Claim one batch of due emails and deliver it; return how many were claimed."""

@@ -1,15 +1,16 @@
 """Where push notifications go: FCM HTTP v1 through pyfcm, or a folder of JSON files.
 
-Only the transports live here; the notifications feature queues pushes and decides what to do
-with each `PushResult` (retry later, or forget a token FCM no longer knows).
+Only the transports live here; the notification deliveries decide what to do with each
+`PushResult` (retry later, forget a token FCM no longer knows, stop on a configuration error).
 
 pyfcm's public `async_notify_multiple_devices` runs its aiohttp sender on a *new* event loop
-(`asyncio.new_event_loop().run_until_complete`, never closed), which cannot run inside our loop.
-So `FcmTransport` drives the same pieces directly: pyfcm's `parse_payload` builds each message,
-`request_headers` gets the OAuth token from the service account (google-auth, blocking: run in
-a thread), and pyfcm's async sender `pyfcm.async_fcm.send_request` posts them concurrently on
-our loop. The endpoint base is pyfcm's `FCM_END_POINT_BASE`, set per instance from
-FCM_BASE_URL; the OAuth endpoint is the service account's own `token_uri`.
+(`asyncio.new_event_loop().run_until_complete`, never closed), which cannot run inside our loop,
+and its async `send_request` returns only the JSON body, so FCM's `Retry-After` header would be
+lost. So `FcmTransport` drives pyfcm's pieces and posts itself: pyfcm's `parse_payload` builds
+each message, `request_headers` gets the OAuth token from the service account (google-auth,
+blocking: run in a thread), and one aiohttp session posts them concurrently on our loop. The
+endpoint base is pyfcm's `FCM_END_POINT_BASE`, set per instance from FCM_BASE_URL; the OAuth
+endpoint is the service account's own `token_uri`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import aiohttp
 from pyfcm import FCMNotification
-from pyfcm.async_fcm import send_request
 
 from server.atomic_files import write_atomically
 from server.settings import Settings
@@ -31,6 +32,9 @@ from server.settings import Settings
 # FCM statuses/codes worth another try later; anything else is final for that message.
 _TRANSIENT = {"UNAVAILABLE", "INTERNAL", "QUOTA_EXCEEDED", "RESOURCE_EXHAUSTED"}
 _UNREGISTERED = {"UNREGISTERED", "NOT_FOUND"}
+# The project or its APNs/web credentials are wrong: no message will go until someone fixes
+# the configuration, so retrying each one would only be a storm.
+_CONFIGURATION = {"SENDER_ID_MISMATCH", "THIRD_PARTY_AUTH_ERROR"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,9 @@ class PushResult:
     message_id: str | None = None
     error: str | None = None
     retry: bool = False  # a temporary failure: send again later
-    unregistered: bool = False  # the token is dead: stop sending to it
+    unregistered: bool = False  # the token is dead (or never was one): forget it
+    configuration: bool = False  # our FCM setup is wrong: final, and worth one log line
+    retry_after: float | None = None  # seconds FCM asked us to wait (Retry-After)
 
     @property
     def ok(self) -> bool:
@@ -109,6 +115,10 @@ class FcmTransport:
         if base_url:
             self._fcm.FCM_END_POINT_BASE = base_url.rstrip("/") + "/v1/projects"
         self.timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        # google-auth's credentials are not safe to refresh from two threads at once (one of
+        # them reads a token still None): one refresh at a time.
+        self._auth = asyncio.Lock()
 
     @property
     def endpoint(self) -> str:
@@ -127,21 +137,36 @@ class FcmTransport:
             for m in messages
         ]
         # google-auth's refresh is blocking I/O (the service account's token endpoint).
-        headers = await asyncio.to_thread(self._fcm.request_headers)
-        endpoint = await asyncio.to_thread(lambda: self._fcm.fcm_end_point)
-        # pyfcm's own async sender, one request per message; unlike its fetch_tasks, one
-        # failing request (network, non-JSON 502 page) must not sink the others.
+        async with self._auth:
+            headers = await asyncio.to_thread(self._fcm.request_headers)
+            endpoint = await asyncio.to_thread(lambda: self._fcm.fcm_end_point)
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        # One request per message (FCM v1 has no batch); one failing request (network,
+        # non-JSON 502 page) must not sink the others.
         replies = await asyncio.gather(
-            *(
-                send_request(end_point=endpoint, headers=headers, payload=p, timeout=self.timeout)
-                for p in payloads
-            ),
-            return_exceptions=True,
+            *(self._post(endpoint, headers, p) for p in payloads), return_exceptions=True
         )
         return [_result(m.token, reply) for m, reply in zip(messages, replies, strict=True)]
 
+    async def _post(
+        self, endpoint: str, headers: dict[str, str], payload: bytes
+    ) -> tuple[Any, float | None]:
+        assert self._session is not None
+        async with self._session.post(endpoint, data=payload, headers=headers) as res:
+            body = json.loads(await res.text())
+            return body, _seconds(res.headers.get("Retry-After"))
+
     async def close(self) -> None:
-        return None
+        if self._session is not None:
+            await self._session.close()
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None  # an HTTP date: rare from FCM; the backoff applies instead
 
 
 def _result(token: str, reply: Any) -> PushResult:
@@ -149,17 +174,28 @@ def _result(token: str, reply: Any) -> PushResult:
         if not isinstance(reply, Exception):
             raise reply  # cancellation and friends are not delivery failures
         return PushResult(token=token, error=f"{type(reply).__name__}: {reply}", retry=True)
-    if isinstance(reply, dict) and isinstance(reply.get("name"), str):
-        return PushResult(token=token, message_id=reply["name"])
-    error = reply.get("error", {}) if isinstance(reply, dict) else {}
+    body, retry_after = reply
+    if isinstance(body, dict) and isinstance(body.get("name"), str):
+        return PushResult(token=token, message_id=body["name"])
+    error = body.get("error", {}) if isinstance(body, dict) else {}
     status = str(error.get("status", "UNKNOWN"))
+    message = str(error.get("message", ""))
     codes = {d.get("errorCode") for d in error.get("details", []) if isinstance(d, dict)} - {None}
     code = next(iter(codes), status)
+    # FCM answers a malformed token with INVALID_ARGUMENT and this message, not UNREGISTERED.
+    bad_token = code == "INVALID_ARGUMENT" and "not a valid fcm registration token" in (
+        message.lower()
+    )
+    configuration = bool({status, code} & _CONFIGURATION)
+    # A plain UNAUTHENTICATED is our OAuth token expiring: the next try fetches a new one.
+    retry = not configuration and (bool({status, code} & _TRANSIENT) or status == "UNAUTHENTICATED")
     return PushResult(
         token=token,
-        error=f"{code}: {error.get('message', '')}".strip(),
-        retry=bool({status, code} & _TRANSIENT),
-        unregistered=bool({status, code} & _UNREGISTERED),
+        error=f"{code}: {message}".strip(),
+        retry=retry,
+        unregistered=bad_token or bool({status, code} & _UNREGISTERED),
+        configuration=configuration,
+        retry_after=retry_after if retry else None,
     )
 
 

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,8 @@ class Hub:
         # reconnecting does not reset them (prune_user_buckets).
         self.user_buckets: dict[uuid.UUID, rules.TokenBucket] = {}
         self.on_envelope: list[Any] = []  # callbacks(envelope) run for every relayed envelope
+        # callbacks(user_id) run when a user's first socket here connects or last one leaves
+        self.on_presence: list[Callable[[uuid.UUID], None]] = []
         self.shutting_down = False
         self.recent = RecentEnvelopes()
         self.heads = Batcher(lambda streams: event_log.heads(self.app[MONGO_DB], streams), 0)
@@ -78,7 +81,11 @@ class Hub:
     async def register(self, state: ClientState) -> None:
         self._bind_direct_lane(state)
         self.clients[state.sid] = state
-        self.by_user.setdefault(state.identity.user_id, set()).add(state.sid)
+        user_sids = self.by_user.setdefault(state.identity.user_id, set())
+        user_sids.add(state.sid)
+        if len(user_sids) == 1:
+            for callback in self.on_presence:
+                callback(state.identity.user_id)
         await self.sio.save_session(state.sid, {"client": state}, namespace=state.namespace)
 
     def unregister(self, sid: str) -> ClientState | None:
@@ -91,6 +98,8 @@ class Hub:
                 self.by_user.pop(state.identity.user_id, None)
                 if state.user_bucket.full(time.monotonic()):
                     self.user_buckets.pop(state.identity.user_id, None)
+                for callback in self.on_presence:
+                    callback(state.identity.user_id)
         return state
 
     def user_bucket(self, user_id: uuid.UUID, rate: float, burst: int) -> rules.TokenBucket:

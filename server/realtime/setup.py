@@ -17,6 +17,7 @@ from server.realtime.hub import Hub
 from server.realtime.managers import FanoutManager, RedisFanoutManager
 from server.realtime.namespaces import AdminNamespace, UserNamespace
 from server.realtime.origins import origin_check
+from server.realtime.presence import PresenceTracker
 from server.realtime.relay import run_auth_sweep, run_outbox_listener, run_relay
 from server.realtime.rooms import MembershipWatcher
 
@@ -72,9 +73,17 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     scheduler = app[SCHEDULER]
     wake = asyncio.Event()
     hub.on_envelope.append(MembershipWatcher(app, hub))
+    # Who is online, for the push grace of the notification deliveries (any process).
+    tracker = PresenceTracker(
+        app,
+        lambda user_id: user_id in hub.by_user,
+        heartbeat_seconds=settings.presence_heartbeat_seconds,
+    )
+    hub.on_presence.append(tracker.changed)
     jobs = [
         await scheduler.spawn(run_auth_sweep(app, hub)),
         await scheduler.spawn(sio.close_unauthenticated()),
+        await scheduler.spawn(tracker.run()),
     ]
     if isinstance(manager, RedisFanoutManager):
         manager.on_resubscribed = hub.replay.repair_all
@@ -83,8 +92,10 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         jobs.append(await scheduler.spawn(run_outbox_listener(app, wake)))
         jobs.append(await scheduler.spawn(run_relay(app, sio, wake)))
     yield
+    tracker.stop()
     for job in reversed(jobs):
         await job.close()
+    await tracker.forget()
     await sio.shutdown()
     if isinstance(manager, RedisFanoutManager):
         await manager.close()

@@ -33,6 +33,19 @@ INDEXES: list[IndexSpec] = [
     # counts walk the same user's entries. One index only: each one costs every item of a
     # fan-out to 10,000 users a write (with SecantusDB, a second doubled the insert time).
     IndexSpec("notifications", [("user_id", 1), ("seq", -1)], {"name": "user_newest"}),
+    # Notification deliveries (docs/notifications-delivery.md): what is due (and, by status,
+    # what a lease left behind), a user's log (newest first) and an email batch's members.
+    # Few on purpose: every status change rewrites each index's entry.
+    IndexSpec("notification_deliveries", [("status", 1), ("not_before", 1)], {"name": "due"}),
+    IndexSpec("notification_deliveries", [("status", 1), ("lease_until", 1)], {"name": "leases"}),
+    IndexSpec(
+        "notification_deliveries",
+        [("user_id", 1), ("created_at", -1), ("_id", -1)],
+        {"name": "user_log"},
+    ),
+    IndexSpec("notification_deliveries", [("batch", 1)], {"name": "batch"}),
+    IndexSpec("presence", [("user_id", 1)], {"name": "user"}),
+    IndexSpec("presence", [("instance", 1)], {"name": "instance"}),
 ]
 
 
