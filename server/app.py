@@ -25,6 +25,7 @@ from server.handlers.metrics_middleware import metrics_middleware
 from server.handlers.openapi import build_openapi
 from server.handlers.request_log import request_log_middleware
 from server.handlers.routes import setup_routes
+from server.jobs.at_risk_digest import at_risk_digest_ctx
 from server.jobs.deadline_reminders import deadline_reminders_ctx
 from server.jobs.mail_transports import OutboxFileTransport, mail_transport_from
 from server.jobs.mailer import Mailer
@@ -244,6 +245,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             push_transport_ctx,
             google_verifier_ctx,
             deadline_reminders_ctx,
+            at_risk_digest_ctx,
         ]
     )
     setup_realtime(app)  # Socket.IO at /socket.io/; its loops start after the scheduler

@@ -112,6 +112,8 @@ class Settings(BaseSettings):
 
     # Assignments: how often each process scans for due deadline reminders.
     reminder_poll_seconds: float = Field(30.0, gt=0)
+    # Analytics: how often each process looks for courses owing their weekly at-risk digest.
+    at_risk_digest_poll_seconds: float = Field(3600.0, gt=0)
 
     @field_validator(
         "database_url",
