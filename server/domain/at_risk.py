@@ -105,12 +105,12 @@ def missed_rule(
     now: datetime,
     n: int,
 ) -> dict[str, Any] | None:
-    overdue = [
+    past = [
         a
         for a in sorted(assignments, key=lambda a: (a.due_at, a.id))
         if a.due_at >= joined_at and overdue(a, now)
     ]
-    last = overdue[-n:]
+    last = past[-n:]
     if len(last) < n or any(a.id in handed_in for a in last):
         return None
     return {

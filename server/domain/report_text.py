@@ -16,6 +16,12 @@ LABELS: dict[str, dict[Locale, str]] = {
     "student_report": {"es": "Informe de progreso", "en": "Progress report"},
     "generated": {"es": "Generado el", "en": "Generated on"},
     "summary": {"es": "Resumen", "en": "Summary"},
+    "figure": {"es": "Indicador", "en": "Figure"},
+    "value": {"es": "Valor", "en": "Value"},
+    "grade_bands": {
+        "es": "Notas publicadas por tramo (% de la nota máxima)",
+        "en": "Published grades per band (% of the maximum score)",
+    },
     "students": {"es": "Estudiantes", "en": "Students"},
     "student": {"es": "Estudiante", "en": "Student"},
     "assignments": {"es": "Tareas", "en": "Assignments"},

@@ -15,6 +15,7 @@ from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from server.domain.assignment_stats import GradeBin
 from server.domain.display import Display
 from server.domain.feedback_summary import FeedbackSummary
 from server.domain.report_text import label, number, percent_text
@@ -78,7 +79,7 @@ class ReportWriter:
         if not summary.count:
             self.para(self.t("no_feedback"))
             return
-        dist = ", ".join(f"{r}★ {n}" for r, n in summary.distribution.items())
+        dist = ", ".join(f"{r}★ {n}" for r, n in summary.distribution.items())  # ZapfDingbats
         self.para(
             f"{self.t('ratings')}: {summary.count} · {self.t('average')} "
             f"{number(summary.average, self.d.locale, 2)} / 5 · {dist}"
@@ -119,9 +120,19 @@ class ReportWriter:
         ]
         self.table([header, *rows])
 
-    def trend_chart(self, buckets: Sequence[TrendBucket]) -> None:
+    def trend_chart(self, buckets: Sequence[TrendBucket], title: str | None) -> None:
         names = (self.t("average"), self.t("moving_average"), self.t("submission_rate"))
-        self.story.append(charts.trend_lines(buckets, self.t("trends"), names))
+        self.story.append(charts.trend_lines(buckets, title, names))
+        self.gap()
+
+    def figures(self, rows: Sequence[tuple[str, object]]) -> None:
+        """A two-column table of labelled figures."""
+        self.table([[self.t("figure"), self.t("value")], *rows], [8 * cm, 5 * cm])
+
+    def histogram(self, bins: Sequence[GradeBin]) -> None:
+        self.story.append(
+            charts.histogram(bins, self.t("grade_distribution"), self.t("grade_bands"))
+        )
         self.gap()
 
     def render(self, title: str, footer: str) -> bytes:

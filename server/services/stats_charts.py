@@ -27,8 +27,9 @@ def _sparse(labels: Sequence[str]) -> list[str]:
     return [text if i % step == 0 else "" for i, text in enumerate(labels)]
 
 
-def _title(drawing: Drawing, text: str) -> None:
-    drawing.add(String(0, HEIGHT - 12, text, fontName="Helvetica-Bold", fontSize=10))
+def _title(drawing: Drawing, text: str | None) -> None:
+    if text:  # None under a section heading that already says it
+        drawing.add(String(0, HEIGHT - 12, text, fontName="Helvetica-Bold", fontSize=10))
 
 
 def _legend(drawing: Drawing, items: list[tuple[colors.Color, str]], x: float) -> None:
@@ -50,12 +51,12 @@ def _percent_axis(chart: VerticalBarChart | HorizontalLineChart) -> None:
     chart.valueAxis.labelTextFormat = "%d %%"
 
 
-def histogram(bins: Sequence[GradeBin], title: str, y_label: str) -> Drawing:
+def histogram(bins: Sequence[GradeBin], title: str | None, caption: str) -> Drawing:
     drawing = Drawing(WIDTH, HEIGHT)
     _title(drawing, title)
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 40, 30, WIDTH - 60, HEIGHT - 60
-    chart.data = [[b.count for b in bins]]
+    chart.data = [[b.count for b in bins]]  # counts: a tall bar is many grades
     chart.categoryAxis.categoryNames = [f"{b.lower}\u2013{b.upper}" for b in bins]
     top = max([b.count for b in bins] + [1])
     chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, top
@@ -68,7 +69,10 @@ def histogram(bins: Sequence[GradeBin], title: str, y_label: str) -> Drawing:
     chart.barLabels.fontName, chart.barLabels.fontSize = "Helvetica", 7
     chart.barLabels.nudge = 6
     drawing.add(chart)
-    drawing.add(String(0, 16, y_label, fontName="Helvetica", fontSize=7, fillColor=GREY))
+    drawing.add(
+        String(WIDTH / 2, 4, caption, fontName="Helvetica", fontSize=7, fillColor=GREY,
+               textAnchor="middle")
+    )  # fmt: skip
     return drawing
 
 
@@ -100,7 +104,7 @@ def completion_bars(
     labels: Sequence[str],
     completion: Sequence[float],
     on_time: Sequence[float],
-    title: str,
+    title: str | None,
     names: tuple[str, str],
 ) -> Drawing:
     """Two bars per item: handed in and handed in on time, in percent."""

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph
 
 from server.domain.assignment_stats import CourseStats, MyCourseStats
@@ -67,21 +66,20 @@ def render_course(report: CourseReport) -> bytes:
     submitted = sum(a.submitted for a in s.assignments)
     on_time = sum(a.on_time for a in s.assignments)
     w.heading(w.t("summary"))
-    summary: list[list[object]] = [
-        [w.t("summary"), ""],
-        [w.t("students"), s.students],
-        [w.t("assignments"), len(s.assignments)],
-        [w.t("average"), w.pct(s.average_percent)],
-        [w.t("completion"), percent_text(submitted / expected if expected else None, loc)],
-        [w.t("on_time"), percent_text(on_time / expected if expected else None, loc)],
-        [w.t("trend"), w.t(s.trend_direction) if s.trend_direction else "—"],
-        [w.t("at_risk"), report.at_risk.counts.at_risk],
-    ]
-    w.table(summary, [8 * cm, 5 * cm])
-    w.story.append(charts.histogram(s.grade_distribution, w.t("grade_distribution"), "n"))
-    w.gap()
+    w.figures(
+        [
+            (w.t("students"), s.students),
+            (w.t("assignments"), len(s.assignments)),
+            (w.t("average"), w.pct(s.average_percent)),
+            (w.t("completion"), percent_text(submitted / expected if expected else None, loc)),
+            (w.t("on_time"), percent_text(on_time / expected if expected else None, loc)),
+            (w.t("trend"), w.t(s.trend_direction) if s.trend_direction else "—"),
+            (w.t("at_risk"), report.at_risk.counts.at_risk),
+        ]
+    )
+    w.histogram(s.grade_distribution)
     w.heading(w.t("trends"))
-    w.trend_chart(report.trends)
+    w.trend_chart(report.trends, None)
     w.trend_table(report.trends, report.bucket)
     w.heading(w.t("completion_bars"))
     w.story.append(
@@ -89,7 +87,7 @@ def render_course(report: CourseReport) -> bytes:
             [str(i + 1) for i in range(len(s.assignments))],
             [a.completion_rate for a in s.assignments],
             [a.on_time_rate for a in s.assignments],
-            w.t("completion_bars"),
+            None,
             (w.t("completion"), w.t("on_time")),
         )
     )
@@ -152,21 +150,19 @@ def render_student(report: StudentReport) -> bytes:
         c = course.stats
         w.heading(f"{w.t('course')}: {c.title}")
         due = c.submitted + c.missing
-        w.table(
+        w.figures(
             [
-                [w.t("summary"), ""],
-                [w.t("average"), w.pct(c.average_percent)],
-                [w.t("submitted"), c.submitted],
-                [w.t("on_time"), c.on_time],
-                [w.t("late"), c.late],
-                [w.t("missing"), c.missing],
-                [w.t("completion"), percent_text(c.submitted / due if due else None, loc)],
-                [w.t("trend"), w.t(c.trend_direction) if c.trend_direction else "—"],
-            ],
-            [8 * cm, 5 * cm],
+                (w.t("average"), w.pct(c.average_percent)),
+                (w.t("submitted"), c.submitted),
+                (w.t("on_time"), c.on_time),
+                (w.t("late"), c.late),
+                (w.t("missing"), c.missing),
+                (w.t("completion"), percent_text(c.submitted / due if due else None, loc)),
+                (w.t("trend"), w.t(c.trend_direction) if c.trend_direction else "—"),
+            ]
         )
-        w.story.append(charts.histogram(c.grade_distribution, w.t("grade_distribution"), "n"))
-        w.trend_chart(course.trends)
+        w.histogram(c.grade_distribution)
+        w.trend_chart(course.trends, w.t("trends"))
         w.trend_table(course.trends, report.bucket)
         due_rows = [(i, r) for i, r in enumerate(course.rows) if r.status != "pending"]
         w.story.append(
