@@ -8,6 +8,7 @@ import io
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from tests.analytics_helpers import course_history, set_preferences
-from tests.course_helpers import API
+from tests.assignment_helpers import START, auto_questions, fresh, published, right_answers, submit
+from tests.course_helpers import API, cast
 
 SECTIONS_ES = [
     "Informe del curso: Intro to Astronomy",
@@ -179,3 +181,35 @@ async def test_csv_and_xlsx_carry_the_trend_columns(client, users, clock):
     assert sheet[0][:2] == ("label", "start") and [r[0] for r in sheet[1:]] == [
         r["label"] for r in rows
     ]
+
+
+async def test_a_new_course_and_a_single_graded_week(client, users, clock):
+    """Nothing to plot, then one point per line: both must still give a PDF (ReportLab refuses
+    a line of one point), and trends keep one bucket with nulls."""
+    c = await cast(client, users, "grade")
+    owner = c.owner.headers
+    resp = await client.get(f"{API}/courses/{c.course_id}/stats/export", headers=owner)
+    assert resp.status == 200, await resp.text()
+    text = pdf_text(await resp.read())[1]
+    assert "Sin datos en el período." in text and "Sin comentarios todavía." in text
+    trends = await (
+        await client.get(f"{API}/courses/{c.course_id}/stats/trends", headers=owner)
+    ).json()
+    assert [(b["label"], b["average_percent"]) for b in trends["buckets"]] == [("2026-W02", None)]
+    task = await published(
+        client, c.owner, c.course_id, questions=auto_questions(),
+        due_at=(START + timedelta(days=1)).isoformat(),
+    )  # fmt: skip
+    assert (await submit(client, c.student, task["id"], answers=right_answers()[:2])).status == 201
+    clock.set(START + timedelta(days=2))
+    headers = fresh(users, c.owner)
+    assert (
+        await client.post(f"{API}/assignments/{task['id']}/publish-grades", headers=headers)
+    ).status == 200
+    for url, who in (
+        (f"{API}/courses/{c.course_id}/stats/export", c.owner),
+        (f"{API}/users/me/stats/export", c.student),
+    ):
+        resp = await client.get(url, headers=fresh(users, who))
+        assert resp.status == 200, await resp.text()
+        assert "Homework 1" in pdf_text(await resp.read())[1]

@@ -99,18 +99,10 @@ class AtRiskReport(BaseModel):
 
 
 def missed_rule(
-    joined_at: datetime,
-    assignments: Sequence[AssignmentFacts],
-    handed_in: set[uuid.UUID],
-    now: datetime,
-    n: int,
+    joined_at: datetime, past_due: Sequence[AssignmentFacts], handed_in: set[uuid.UUID], n: int
 ) -> dict[str, Any] | None:
-    past = [
-        a
-        for a in sorted(assignments, key=lambda a: (a.due_at, a.id))
-        if a.due_at >= joined_at and overdue(a, now)
-    ]
-    last = past[-n:]
+    """`past_due`: the course's overdue assignments, oldest first."""
+    last = [a for a in past_due if a.due_at >= joined_at][-n:]
     if len(last) < n or any(a.id in handed_in for a in last):
         return None
     return {
@@ -121,12 +113,13 @@ def missed_rule(
 
 
 def drop_rule(
-    grades: Sequence[tuple[datetime, float]], bucket: Bucket, zone: ZoneInfo, points: float
+    grades: Sequence[tuple[date, float]], bucket: Bucket, points: float
 ) -> dict[str, Any] | None:
-    """`grades`: (due_at, percent) of one student's published grades."""
+    """`grades`: (start of the bucket the assignment is due in, percent) of one student's
+    published grades."""
     by_bucket: dict[date, list[float]] = defaultdict(list)
-    for due_at, value in grades:
-        by_bucket[bucket_start(due_at, bucket, zone)].append(value)
+    for start, value in grades:
+        by_bucket[start].append(value)
     recent = sorted(by_bucket)[-DROP_BUCKETS:]
     if len(recent) < 2:
         return None
@@ -168,26 +161,27 @@ def assess(
     locale: Locale,
     now: datetime,
 ) -> AtRiskReport:
-    by_id = {a.id: a for a in assignments}
+    # Per assignment once, not per hand-in: its bucket (in the viewer's zone).
+    by_id = {a.id: (a, bucket_start(a.due_at, params.bucket, zone)) for a in assignments}
+    past_due = sorted((a for a in assignments if overdue(a, now)), key=lambda a: (a.due_at, a.id))
     handed_in: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    grades: dict[uuid.UUID, list[tuple[datetime, float]]] = defaultdict(list)
+    grades: dict[uuid.UUID, list[tuple[date, float]]] = defaultdict(list)
     for w in work:
-        a = by_id.get(w.assignment_id)
-        if a is None:
+        found = by_id.get(w.assignment_id)
+        if found is None:
             continue
+        a, start = found
         handed_in[w.student_id].add(a.id)
         if w.published_score is not None:
-            grades[w.student_id].append((a.due_at, percent(w.published_score, a.max_score)))
+            grades[w.student_id].append((start, percent(w.published_score, a.max_score)))
     flagged = []
     counts = dict.fromkeys(RiskRule, 0)
     for s in students:
         found = {
             RiskRule.missed_assignments: missed_rule(
-                s.joined_at, assignments, handed_in[s.student_id], now, params.missed
+                s.joined_at, past_due, handed_in[s.student_id], params.missed
             ),
-            RiskRule.grade_drop: drop_rule(
-                grades[s.student_id], params.bucket, zone, params.drop_points
-            ),
+            RiskRule.grade_drop: drop_rule(grades[s.student_id], params.bucket, params.drop_points),
             RiskRule.inactive: inactive_rule(
                 s.joined_at, s.last_activity_at, now, params.inactive_days
             ),

@@ -57,6 +57,7 @@ class RepresentativeComment(BaseModel):
     comment: str
     rating: int
     created_at: datetime
+    copies: int = Field(description="Comments saying exactly this (case and accents aside)")
     centrality: float = Field(description="TextRank score (sums to 1 over ranked comments)")
 
 
@@ -187,8 +188,15 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return sum(x * b[w] for w, x in a.items() if w in b)
 
 
-def textrank(vectors: Sequence[dict[str, float]], iterations: int = 100) -> list[float]:
+def textrank(
+    vectors: Sequence[dict[str, float]], copies: Sequence[int] | None = None, iterations: int = 100
+) -> list[float]:
+    """PageRank over the comments' cosine similarities (TextRank). `copies[i]`: how many
+    identical comments node i stands for; it weighs as if each copy were a node (its share of
+    the random jump and of every neighbour's rank grows with it)."""
     n = len(vectors)
+    m = list(copies or [1] * n)
+    total = sum(m)
     out_sum = [0.0] * n
     edges: list[tuple[int, int, float]] = []
     for i in range(n):
@@ -196,20 +204,21 @@ def textrank(vectors: Sequence[dict[str, float]], iterations: int = 100) -> list
             w = _cosine(vectors[i], vectors[j])
             if w > 0:
                 edges.append((i, j, w))
-                out_sum[i] += w
-                out_sum[j] += w
+                out_sum[i] += w * m[j]
+                out_sum[j] += w * m[i]
     # incoming[i]: (j, share of j's rank that flows to i)
     incoming: list[list[tuple[int, float]]] = [[] for _ in range(n)]
     for i, j, w in edges:
-        incoming[i].append((j, w / out_sum[j]))
-        incoming[j].append((i, w / out_sum[i]))
-    rank = [1.0 / n] * n
+        incoming[i].append((j, w * m[i] / out_sum[j]))
+        incoming[j].append((i, w * m[j] / out_sum[i]))
+    rank = [c / total for c in m]
     for _ in range(iterations):
         # A comment sharing no word with any other passes its rank to everyone alike.
-        dangling = DAMPING * sum(rank[j] for j in range(n) if not out_sum[j]) / n
+        dangling = DAMPING * sum(rank[j] for j in range(n) if not out_sum[j]) / total
         new = [
-            (1 - DAMPING) / n + dangling + DAMPING * sum(share * rank[j] for j, share in inc)
-            for inc in incoming
+            ((1 - DAMPING) / total + dangling) * m[i]
+            + DAMPING * sum(share * rank[j] for j, share in incoming[i])
+            for i in range(n)
         ]
         done = max(abs(a - b) for a, b in zip(new, rank, strict=True)) < 1e-12
         rank = new
@@ -218,17 +227,29 @@ def textrank(vectors: Sequence[dict[str, float]], iterations: int = 100) -> list
     return rank
 
 
+def _same_text(text: str) -> str:
+    return " ".join(fold(text).split())
+
+
 def representative(
     docs: Sequence[_Doc], limit: int = REPRESENTATIVE
 ) -> list[RepresentativeComment]:
-    pool = list(docs[-TEXTRANK_LIMIT:])  # docs are oldest first
+    """Identical comments ("Excelente") are one node with its number of copies, so a course of
+    thousands costs what its distinct comments cost; the newest TEXTRANK_LIMIT are ranked."""
+    groups: dict[str, list[_Doc]] = {}
+    last_seen: dict[str, int] = {}
+    for index, d in enumerate(docs):  # oldest first: a group is shown by its first comment
+        key = _same_text(d.comment.text)
+        groups.setdefault(key, []).append(d)
+        last_seen[key] = index
+    pool = [groups[k] for k in sorted(groups, key=last_seen.__getitem__)[-TEXTRANK_LIMIT:]]
     if not pool:
         return []
-    vectors = _vectors(pool)
-    rank = textrank(vectors)
+    vectors = _vectors([g[0] for g in pool])
+    rank = textrank(vectors, [len(g) for g in pool])
     order = sorted(
         range(len(pool)),
-        key=lambda i: (-round(rank[i], 12), pool[i].comment.created_at, pool[i].comment.text),
+        key=lambda i: (-round(rank[i], 12), pool[i][0].comment.created_at, pool[i][0].comment.text),
     )
     picked: list[int] = []
     for i in order:
@@ -238,9 +259,10 @@ def representative(
             picked.append(i)
     return [
         RepresentativeComment(
-            comment=pool[i].comment.text,
-            rating=pool[i].comment.rating,
-            created_at=pool[i].comment.created_at,
+            comment=pool[i][0].comment.text,
+            rating=pool[i][0].comment.rating,
+            created_at=pool[i][0].comment.created_at,
+            copies=len(pool[i]),
             centrality=round(rank[i], 4),
         )
         for i in picked

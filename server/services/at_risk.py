@@ -15,7 +15,7 @@ from server.domain import at_risk
 from server.domain.clock import Clock
 from server.domain.display import DEFAULT_DISPLAY, Locale
 from server.pg_pool import Pool
-from server.services.assignment_stats import course_facts
+from server.services.assignment_stats import CourseFacts, course_facts
 from server.services.course_context import course_and_membership
 from server.services.display import caller_display
 from server.stores import assignment_stats as store
@@ -34,8 +34,10 @@ async def assess_course(
     zone: ZoneInfo,
     locale: Locale,
     now: datetime,
+    facts: CourseFacts | None = None,
 ) -> at_risk.AtRiskReport:
-    facts = await course_facts(conn, course["id"], due_to=now)
+    """`facts`: already loaded ones to reuse (assignments not yet due are ignored anyway)."""
+    facts = facts or await course_facts(conn, course["id"], due_to=now)
     activity = await store.last_activity(conn, course["id"])
     students = [
         at_risk.StudentFacts(s["user_id"], s["name"], s["joined_at"], activity.get(s["user_id"]))

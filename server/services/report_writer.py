@@ -125,6 +125,20 @@ class ReportWriter:
         self.story.append(charts.trend_lines(buckets, title, names))
         self.gap()
 
+    def completion_chart(
+        self,
+        labels: Sequence[str],
+        completion: Sequence[float],
+        on_time: Sequence[float],
+        title: str | None,
+        names: tuple[str, str],
+    ) -> None:
+        if not labels:  # nothing due yet: no bars to draw
+            self.para(self.t("no_data"))
+            return
+        self.story.append(charts.completion_bars(labels, completion, on_time, title, names))
+        self.gap()
+
     def figures(self, rows: Sequence[tuple[str, object]]) -> None:
         """A two-column table of labelled figures."""
         self.table([[self.t("figure"), self.t("value")], *rows], [8 * cm, 5 * cm])

@@ -9,6 +9,7 @@ from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 
 from server.domain.assignment_stats import GradeBin
@@ -88,12 +89,18 @@ def trend_lines(buckets: Sequence[TrendBucket], title: str, names: tuple[str, st
         [b.moving_average_percent for b in buckets],
         [None if b.submission_rate is None else b.submission_rate * 100 for b in buckets],
     ]
+    # A line needs two points (ReportLab refuses one); a lone point still shows as its marker.
+    chart.joinedLines = 0
     chart.categoryAxis.categoryNames = _sparse([b.label for b in buckets])
     chart.categoryAxis.labels.angle = 30
     chart.categoryAxis.labels.boxAnchor = "ne"
     _percent_axis(chart)
     for i, (color, width) in enumerate(((BLUE, 1.5), (ORANGE, 1.2), (GREEN, 1.0))):
-        chart.lines[i].strokeColor, chart.lines[i].strokeWidth = color, width
+        line = chart.lines[i]
+        line.strokeColor, line.strokeWidth = color, width
+        line.symbol = makeMarker("FilledCircle", size=3, fillColor=color, strokeColor=color)
+        if sum(v is not None for v in chart.data[i]) >= 2:
+            line.lineStyle = "joinedLine"
     chart.lines[1].strokeDashArray = [4, 2]
     drawing.add(chart)
     _legend(drawing, list(zip((BLUE, ORANGE, GREEN), names, strict=True)), WIDTH - 330)

@@ -18,7 +18,6 @@ from server.domain.feedback_summary import FeedbackSummary
 from server.domain.report_text import day, moment, percent_text
 from server.domain.stats_tables import MyAssignmentRow
 from server.domain.stats_trends import Bucket, TrendBucket
-from server.services import stats_charts as charts
 from server.services.report_writer import ReportWriter, cut
 
 
@@ -82,16 +81,13 @@ def render_course(report: CourseReport) -> bytes:
     w.trend_chart(report.trends, None)
     w.trend_table(report.trends, report.bucket)
     w.heading(w.t("completion_bars"))
-    w.story.append(
-        charts.completion_bars(
-            [str(i + 1) for i in range(len(s.assignments))],
-            [a.completion_rate for a in s.assignments],
-            [a.on_time_rate for a in s.assignments],
-            None,
-            (w.t("completion"), w.t("on_time")),
-        )
+    w.completion_chart(
+        [str(i + 1) for i in range(len(s.assignments))],
+        [a.completion_rate for a in s.assignments],
+        [a.on_time_rate for a in s.assignments],
+        None,
+        (w.t("completion"), w.t("on_time")),
     )
-    w.gap()
     w.heading(w.t("assignment_table"))
     header = ["#", w.t("assignment"), w.t("due"), w.t("submitted"), w.t("on_time")]
     header += [w.t("graded"), w.t("average"), w.t("completion")]
@@ -165,14 +161,12 @@ def render_student(report: StudentReport) -> bytes:
         w.trend_chart(course.trends, w.t("trends"))
         w.trend_table(course.trends, report.bucket)
         due_rows = [(i, r) for i, r in enumerate(course.rows) if r.status != "pending"]
-        w.story.append(
-            charts.completion_bars(
-                [str(i + 1) for i, _ in due_rows],
-                [1.0 if r.status in ("on_time", "late") else 0.0 for _, r in due_rows],
-                [1.0 if r.status == "on_time" else 0.0 for _, r in due_rows],
-                w.t("completion_bars"),
-                (w.t("submitted"), w.t("on_time")),
-            )
+        w.completion_chart(
+            [str(i + 1) for i, _ in due_rows],
+            [1.0 if r.status in ("on_time", "late") else 0.0 for _, r in due_rows],
+            [1.0 if r.status == "on_time" else 0.0 for _, r in due_rows],
+            w.t("completion_bars"),
+            (w.t("submitted"), w.t("on_time")),
         )
         header = ["#", w.t("assignment"), w.t("due"), w.t("status"), w.t("grade")]
         table = [

@@ -84,6 +84,8 @@ async def course_export(
                 zone=display.zone,
                 locale=display.locale,
                 now=now,
+                # The same rows, unless a date range narrowed them.
+                facts=facts if query.from_ is None and query.to is None else None,
             )
             comments = await feedback_store.course_comments(conn, course_id)
     stats = facts.stats(course_id, now)

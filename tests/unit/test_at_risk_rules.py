@@ -33,40 +33,80 @@ TASKS = [task(5, "A1"), task(12, "A2"), task(19, "A3"), task(26, "A4")]
 
 def test_missed_rule_takes_the_last_n_overdue_since_joining():
     a1, a2, a3, a4 = TASKS
-    found = missed_rule(JOINED, TASKS, {a1.id, a2.id}, NOW, 2)
+    found = missed_rule(JOINED, TASKS, {a1.id, a2.id}, 2)
     assert found == {
         "count": 2,
         "titles": ["A3", "A4"],
         "assignment_ids": [str(a3.id), str(a4.id)],
     }
-    assert missed_rule(JOINED, TASKS, {a4.id}, NOW, 2) is None  # handed in the last one
-    assert missed_rule(JOINED, TASKS, {a1.id}, NOW, 3) is not None
+    assert missed_rule(JOINED, TASKS, {a4.id}, 2) is None  # handed in the last one
+    assert missed_rule(JOINED, TASKS, {a1.id}, 3) is not None
     late_joiner = datetime(2026, 1, 20, tzinfo=UTC)  # only A4 was due since
-    assert missed_rule(late_joiner, TASKS, set(), NOW, 2) is None
-    in_grace = task(26, "A4", grace=60)
-    assert (
-        missed_rule(JOINED, [a3, in_grace], set(), in_grace.due_at + timedelta(minutes=59), 2)
-        is None
-    )
-    assert missed_rule(JOINED, [a3, in_grace], set(), in_grace.due_at + timedelta(minutes=61), 2)
+    assert missed_rule(late_joiner, TASKS, set(), 2) is None
+
+
+def test_an_assignment_in_its_grace_period_is_not_missed_yet():
+    a3, in_grace = TASKS[2], task(26, "A4", grace=60)
+    ana = uuid.uuid4()
+
+    def missed_at(moment: datetime) -> int:
+        report = assess(
+            course_id=uuid.uuid4(),
+            title="Course",
+            students=[StudentFacts(ana, "Ana", JOINED, moment)],
+            assignments=[in_grace, a3],
+            work=[],
+            params=AtRiskParameters(),
+            zone=BA,
+            locale="es",
+            now=moment,
+        )
+        return report.counts.missed_assignments
+
+    assert missed_at(in_grace.due_at + timedelta(minutes=59)) == 0
+    assert missed_at(in_grace.due_at + timedelta(minutes=61)) == 1
 
 
 def test_drop_rule_compares_the_last_three_graded_buckets():
-    grades = [  # (due, percent): weeks 2..5 in Buenos Aires
-        (datetime(2026, 1, 6, 15, tzinfo=UTC), 80.0),
-        (datetime(2026, 1, 13, 15, tzinfo=UTC), 70.0),
-        (datetime(2026, 1, 14, 15, tzinfo=UTC), 90.0),  # week 3 averages 80
-        (datetime(2026, 1, 27, 15, tzinfo=UTC), 64.0),  # week 5 (week 4 has no grade)
+    grades = [  # (start of the Buenos Aires week the task is due in, percent)
+        (date(2026, 1, 5), 80.0),
+        (date(2026, 1, 12), 70.0),
+        (date(2026, 1, 12), 90.0),  # week 3 averages 80
+        (date(2026, 1, 26), 64.0),  # week 5 (week 4 has no grade)
     ]
-    assert drop_rule(grades, Bucket.week, BA, 15.0) == {
+    assert drop_rule(grades, Bucket.week, 15.0) == {
         "first": 80.0,
         "last": 64.0,
         "drop": 16.0,
         "buckets": ["2026-W02", "2026-W03", "2026-W05"],
     }
-    assert drop_rule(grades, Bucket.week, BA, 16.0) is None  # "more than" X
-    assert drop_rule(grades[:1], Bucket.week, BA, 1.0) is None  # one bucket: no trend
-    assert drop_rule(grades, Bucket.month, BA, 1.0) is None  # January alone
+    assert drop_rule(grades, Bucket.week, 16.0) is None  # "more than" X
+    assert drop_rule(grades[:1], Bucket.week, 1.0) is None  # one bucket: no trend
+    by_month = [(date(2026, 1, 1), p) for _, p in grades]
+    assert drop_rule(by_month, Bucket.month, 1.0) is None  # January alone
+
+
+def test_grade_drop_buckets_follow_the_viewers_zone():
+    # Due Sunday 23:30 in Buenos Aires: week 2 there, week 3 in UTC (with the 40 % task).
+    a1 = AssignmentFacts(uuid.uuid4(), "A1", datetime(2026, 1, 12, 2, 30, tzinfo=UTC), 0, 10)
+    a2 = AssignmentFacts(uuid.uuid4(), "A2", datetime(2026, 1, 13, 15, tzinfo=UTC), 0, 10)
+    ana = uuid.uuid4()
+    work = [WorkFacts(a1.id, ana, False, 10), WorkFacts(a2.id, ana, False, 4)]
+
+    def drops(zone: ZoneInfo) -> int:
+        return assess(
+            course_id=uuid.uuid4(),
+            title="Course",
+            students=[StudentFacts(ana, "Ana", JOINED, NOW)],
+            assignments=[a1, a2],
+            work=work,
+            params=AtRiskParameters(),
+            zone=zone,
+            locale="es",
+            now=NOW,
+        ).counts.grade_drop
+
+    assert drops(BA) == 1 and drops(ZoneInfo("UTC")) == 0
 
 
 def test_inactive_rule_counts_whole_days():

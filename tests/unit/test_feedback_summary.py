@@ -64,7 +64,8 @@ def test_representative_comments_are_central_and_distinct():
     reps = summarize(comments(items)).representative
     texts = [r.comment for r in reps]
     assert texts[0] == "Buenos ejemplos prácticos en cada clase."
-    assert texts.count("Buenos ejemplos prácticos en cada clase.") == 1  # no near-duplicate
+    assert texts.count("Buenos ejemplos prácticos en cada clase.") == 1  # said twice, shown once
+    assert reps[0].copies == 2
     assert "El aula tenía frío." not in texts  # it shares no word with the rest
     assert reps[0].centrality >= reps[-1].centrality
 
@@ -75,6 +76,19 @@ def test_textrank_ranks_the_hub_first_and_sums_to_one():
     rank = textrank([hub, *spokes])
     assert max(range(5), key=rank.__getitem__) == 0
     assert abs(sum(rank) - 1.0) < 1e-9
+    # Written by three people, a spoke rises above its like; the ranks still sum to one.
+    weighted = textrank([hub, *spokes], [1, 3, 1, 1, 1])
+    assert weighted[1] > rank[1] and weighted[1] > 2 * weighted[2]
+    assert abs(sum(weighted) - 1.0) < 1e-9
+
+
+def test_copies_weigh_like_separate_comments():
+    """Two identical nodes and one node with copies=2 give the copies the same total rank."""
+    a, b, c = {"x": 0.8, "y": 0.6}, {"y": 1.0}, {"x": 1.0}
+    separate = textrank([a, a, b, c])
+    merged = textrank([a, b, c], [2, 1, 1])
+    assert abs((separate[2] / separate[3]) - (merged[1] / merged[2])) < 0.2
+    assert merged[0] > merged[1] and separate[0] + separate[1] > separate[2]
 
 
 def test_nothing_to_summarise():
