@@ -33,13 +33,12 @@ from aiohttp import web
 from pypdf import PdfReader
 
 from bench.http_load import costed, load, postgres_cpu_seconds
-from bench.support import start_mongo, with_database
+from bench.support import scratch_database, start_mongo
 from server.app import create_app
 from server.domain.tokens import issue_access_token
 from server.heap import freeze_after_startup
 from server.keys import JWT_SECRET, PG_POOL
 from server.settings import Settings
-from server.stores.migrations import apply_migrations
 
 STUDENTS, ASSIGNMENTS = 500, 40
 OWNER = uuid.UUID("00000000-0000-0000-0000-000000000001")
@@ -237,23 +236,18 @@ async def measure(dsn: str, mongo_url: str, data_dir: Path, args: argparse.Names
 
 
 async def main(args: argparse.Namespace) -> None:
-    admin = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"cc_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    dsn = with_database(admin, name)
-    try:
+    async with scratch_database() as dsn:
         conn = await asyncpg.connect(dsn)
-        await apply_migrations(conn)
         t0 = time.perf_counter()
         await conn.execute(SEED)
         work = await conn.fetchval("SELECT count(*) FROM submissions")
-        print(f"seeded {STUDENTS} students, {ASSIGNMENTS} assignments, {work} submissions "
-              f"in {time.perf_counter() - t0:.1f}s")  # fmt: skip
-        print("EXPLAIN ANALYZE of the floor:")
+        print(
+            f"seeded {STUDENTS} students, {ASSIGNMENTS} assignments, {work} submissions in "
+            f"{time.perf_counter() - t0:.1f}s; load average {os.getloadavg()[0]:.1f}"
+        )
+        print("EXPLAIN ANALYZE of the floor (last lines):")
         plan = await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + FLOOR_SQL, COURSE, ZONE, NOW)
-        for row in plan[-3:]:
+        for row in plan[-2:]:
             print("   ", row[0])
         await conn.close()
         with tempfile.TemporaryDirectory() as tmp:
@@ -263,10 +257,6 @@ async def main(args: argparse.Namespace) -> None:
             finally:
                 mongo.kill()
                 mongo.wait()
-    finally:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
 
 
 if __name__ == "__main__":

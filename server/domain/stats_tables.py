@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from server.domain.assignment_stats import (
     AssignmentFacts,
@@ -16,8 +16,7 @@ from server.domain.assignment_stats import (
     overdue,
     percent,
 )
-from server.domain.display import TimeZoneName
-from server.domain.stats_trends import Bucket, TrendBucket
+from server.domain.stats_trends import TrendBucket, TrendOptions
 
 STATS_COLUMNS = {
     "assignments": [
@@ -59,26 +58,18 @@ STATS_COLUMNS = {
 SHEETS = {"assignments": "Assignments", "students": "Students", "trends": "Trends"}
 
 
-class ExportQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class ExportQuery(TrendOptions):
     format: str = Field("pdf", pattern="^(pdf|csv|xlsx)$")
     table: str = Field(
         "assignments",
         pattern="^(assignments|students|trends)$",
         description="which table csv exports (xlsx has one sheet each, pdf all of them)",
     )
-    from_: AwareDatetime | None = Field(None, alias="from", description="due on or after")
-    to: AwareDatetime | None = Field(None, description="due on or before")
-    bucket: Bucket = Field(Bucket.week, description="the trend table's periods")
-    tz: TimeZoneName | None = Field(None, description="override the caller's preferred zone")
 
 
-class MyExportQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MyExportQuery(TrendOptions):
     format: str = Field("pdf", pattern="^pdf$")
     course_id: uuid.UUID | None = Field(None, description="only this course (default: all mine)")
-    bucket: Bucket = Bucket.week
-    tz: TimeZoneName | None = Field(None, description="override the caller's preferred zone")
 
 
 def table_rows(

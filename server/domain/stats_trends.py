@@ -110,7 +110,9 @@ class Trends(BaseModel):
     buckets: list[TrendBucket]
 
 
-class _TrendsQueryBase(BaseModel):
+class TrendOptions(BaseModel):
+    """Which buckets, over which range: the query of every endpoint that shows trends."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     bucket: Bucket = Bucket.week
     from_: AwareDatetime | None = Field(
@@ -121,11 +123,11 @@ class _TrendsQueryBase(BaseModel):
     tz: TimeZoneName | None = Field(None, description="override the caller's preferred zone")
 
 
-class CourseTrendsQuery(_TrendsQueryBase):
+class CourseTrendsQuery(TrendOptions):
     pass
 
 
-class MyTrendsQuery(_TrendsQueryBase):
+class MyTrendsQuery(TrendOptions):
     course_id: uuid.UUID
 
 

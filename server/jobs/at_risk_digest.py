@@ -7,12 +7,13 @@ app clock, so tests move a ManualClock and call `run_at_risk_digests(app)`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import web
 
+from server.jobs.periodic import every
 from server.keys import CLOCK, PG_POOL, SCHEDULER, SETTINGS
 from server.services.at_risk import DIGEST_BATCH, courses_owing_digest, send_digest
 
@@ -40,16 +41,10 @@ async def run_at_risk_digests(app: web.Application) -> int:
             return recorded
 
 
-async def scan_forever(app: web.Application, interval: float) -> None:
-    while True:
-        try:
-            await run_at_risk_digests(app)
-        except Exception:  # a sick database must not end the schedule; next tick retries
-            log.warning("at-risk digest scan failed", exc_info=True)
-        await asyncio.sleep(interval)
-
-
 async def at_risk_digest_ctx(app: web.Application) -> AsyncIterator[None]:
-    job = await app[SCHEDULER].spawn(scan_forever(app, app[SETTINGS].at_risk_digest_poll_seconds))
+    interval = app[SETTINGS].at_risk_digest_poll_seconds
+    job = await app[SCHEDULER].spawn(
+        every(interval, partial(run_at_risk_digests, app), log, "at-risk digest scan")
+    )
     yield
     await job.close()

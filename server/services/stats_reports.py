@@ -14,7 +14,6 @@ from server.domain import course_access as access
 from server.domain.at_risk import AtRiskParameters
 from server.domain.clock import Clock
 from server.domain.stats_tables import ExportQuery, MyExportQuery, my_assignment_rows
-from server.domain.stats_trends import DEFAULT_WINDOW
 from server.pg_pool import Pool
 from server.services.assignment_stats import (
     XLSX,
@@ -66,16 +65,7 @@ async def course_export(
         course, m = await course_and_membership(conn, course_id, actor_id)
         rules.require(rules.can_read_work, m, "export the course's statistics")
         facts = await course_facts(conn, course_id, due_from=query.from_, due_to=query.to)
-        buckets = await course_buckets(
-            conn,
-            course_id,
-            bucket=query.bucket,
-            zone=display.zone,
-            due_from=query.from_,
-            due_to=query.to,
-            window=DEFAULT_WINDOW,
-            now=now,
-        )
+        buckets = await course_buckets(conn, course_id, query, display.zone, now)
         if query.format == "pdf":
             at_risk = await assess_course(
                 conn,
@@ -125,17 +115,7 @@ async def my_export(
         assignments = await store.published_assignments(conn, [c["id"] for c in courses])
         work = await store.latest_work(conn, [a["id"] for a in assignments], actor_id)
         trends = {
-            c["id"]: await student_buckets(
-                conn,
-                c["id"],
-                actor_id,
-                bucket=query.bucket,
-                zone=display.zone,
-                due_from=None,
-                due_to=None,
-                window=DEFAULT_WINDOW,
-                now=now,
-            )
+            c["id"]: await student_buckets(conn, c["id"], actor_id, query, display.zone, now)
             for c in courses
         }
         me = await users_store.by_id(conn, actor_id)

@@ -42,15 +42,13 @@ async def _assignments_in_range(
 async def course_buckets(
     conn: asyncpg.Connection,
     course_id: uuid.UUID,
-    *,
-    bucket: trends.Bucket,
+    options: trends.TrendOptions,
     zone: ZoneInfo,
-    due_from: datetime | None,
-    due_to: datetime | None,
-    window: int,
     now: datetime,
 ) -> list[trends.TrendBucket]:
-    assignments, start, end = await _assignments_in_range(conn, course_id, due_from, due_to, now)
+    assignments, start, end = await _assignments_in_range(
+        conn, course_id, options.from_, options.to, now
+    )
     expected = await store.student_count(conn, course_id)
     counts = {
         r["assignment_id"]: r
@@ -71,7 +69,45 @@ async def course_buckets(
             )
         )
     return trends.trend_buckets(
-        tallies, bucket=bucket, zone=zone, start=start, end=end, window=window
+        tallies, bucket=options.bucket, zone=zone, start=start, end=end, window=options.window
+    )
+
+
+async def student_buckets(
+    conn: asyncpg.Connection,
+    course_id: uuid.UUID,
+    student_id: uuid.UUID,
+    options: trends.TrendOptions,
+    zone: ZoneInfo,
+    now: datetime,
+) -> list[trends.TrendBucket]:
+    """The student's own figures: only their submissions are read."""
+    assignments, start, end = await _assignments_in_range(
+        conn, course_id, options.from_, options.to, now
+    )
+    work = work_facts(await store.latest_work(conn, [a.id for a in assignments], student_id))
+    return trends.trend_buckets(
+        trends.student_tallies(assignments, work),
+        bucket=options.bucket,
+        zone=zone,
+        start=start,
+        end=end,
+        window=options.window,
+    )
+
+
+def _trends(
+    course_id: uuid.UUID,
+    options: trends.TrendOptions,
+    timezone: str,
+    buckets: list[trends.TrendBucket],
+) -> trends.Trends:
+    return trends.Trends(
+        course_id=course_id,
+        bucket=options.bucket,
+        timezone=timezone,
+        window=options.window,
+        buckets=buckets,
     )
 
 
@@ -88,48 +124,8 @@ async def course_trends(
     async with pool.acquire() as conn:
         _, m = await course_and_membership(conn, course_id, actor_id)
         rules.require(rules.can_read_work, m, "see the course's trends")
-        buckets = await course_buckets(
-            conn,
-            course_id,
-            bucket=query.bucket,
-            zone=display.zone,
-            due_from=query.from_,
-            due_to=query.to,
-            window=query.window,
-            now=clock.now(),
-        )
-    return trends.Trends(
-        course_id=course_id,
-        bucket=query.bucket,
-        timezone=display.timezone,
-        window=query.window,
-        buckets=buckets,
-    )
-
-
-async def student_buckets(
-    conn: asyncpg.Connection,
-    course_id: uuid.UUID,
-    student_id: uuid.UUID,
-    *,
-    bucket: trends.Bucket,
-    zone: ZoneInfo,
-    due_from: datetime | None,
-    due_to: datetime | None,
-    window: int,
-    now: datetime,
-) -> list[trends.TrendBucket]:
-    """The student's own figures: only their submissions are read."""
-    assignments, start, end = await _assignments_in_range(conn, course_id, due_from, due_to, now)
-    work = work_facts(await store.latest_work(conn, [a.id for a in assignments], student_id))
-    return trends.trend_buckets(
-        trends.student_tallies(assignments, work),
-        bucket=bucket,
-        zone=zone,
-        start=start,
-        end=end,
-        window=window,
-    )
+        buckets = await course_buckets(conn, course_id, query, display.zone, clock.now())
+    return _trends(course_id, query, display.timezone, buckets)
 
 
 async def my_trends(
@@ -145,20 +141,6 @@ async def my_trends(
         _, m = await course_and_membership(conn, query.course_id, actor_id)
         access.require(access.is_student, m, "see your trends (the course's students)")
         buckets = await student_buckets(
-            conn,
-            query.course_id,
-            actor_id,
-            bucket=query.bucket,
-            zone=display.zone,
-            due_from=query.from_,
-            due_to=query.to,
-            window=query.window,
-            now=clock.now(),
+            conn, query.course_id, actor_id, query, display.zone, clock.now()
         )
-    return trends.Trends(
-        course_id=query.course_id,
-        bucket=query.bucket,
-        timezone=display.timezone,
-        window=query.window,
-        buckets=buckets,
-    )
+    return _trends(query.course_id, query, display.timezone, buckets)
