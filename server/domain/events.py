@@ -42,7 +42,8 @@ class DomainEvent:
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
     def __post_init__(self) -> None:
-        if not self.streams:
+        # Only audit records travel without an audience: the audit consumer is theirs.
+        if not self.streams and self.type != "audit.recorded":
             raise ValueError(f"event {self.type} has no audience")
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
+from server.domain.context import RequestContext, user_context
 from server.domain.errors import Unauthenticated
+from server.handlers.accounts_common import client_address
+from server.handlers.request_log import REQUEST_ID
 from server.keys import CLOCK, JWT_SECRET, PG_POOL, TOKEN_CACHE
 from server.services.identity import Principal, authenticate
 
@@ -40,3 +45,21 @@ async def optional_user(request: web.Request) -> Principal | None:
     if bearer_token(request) is None:
         return None
     return await require_user(request)
+
+
+def request_context(request: web.Request, principal: Principal | None = None) -> RequestContext:
+    """Who is acting and from where, for the unit of work (actor, client address, request id)."""
+    principal = principal or request[PRINCIPAL]
+    return user_context(
+        principal.user_id, ip=client_address(request), request_id=request.get(REQUEST_ID)
+    )
+
+
+def mutation_deps(request: web.Request, principal: Principal | None = None) -> dict[str, Any]:
+    """The keyword arguments of a mutating use case: pool, clock and the request context."""
+    app = request.app
+    return {
+        "pool": app[PG_POOL],
+        "clock": app[CLOCK],
+        "context": request_context(request, principal),
+    }

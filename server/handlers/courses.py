@@ -21,7 +21,7 @@ from server.domain.enrollment import (
     MembersRead,
     MemberStatusUpdate,
 )
-from server.handlers.auth_context import require_user
+from server.handlers.auth_context import mutation_deps, require_user
 from server.handlers.io import json_response, path_uuid, read_json, read_query, use_case_deps
 from server.handlers.routing import RouteTable
 from server.keys import PG_POOL
@@ -172,9 +172,7 @@ async def favorites(request: web.Request) -> web.Response:
 async def enroll(request: web.Request) -> web.Response:
     user = await require_user(request)
     course_id = _course_id(request)
-    result = await enrollment.enroll(
-        **use_case_deps(request), actor_id=user.user_id, course_id=course_id
-    )
+    result = await enrollment.enroll(**mutation_deps(request, user), course_id=course_id)
     return json_response(result, status=201)
 
 
@@ -184,7 +182,7 @@ async def enroll(request: web.Request) -> web.Response:
 async def leave(request: web.Request) -> web.Response:
     user = await require_user(request)
     course_id = _course_id(request)
-    await enrollment.leave(**use_case_deps(request), actor_id=user.user_id, course_id=course_id)
+    await enrollment.leave(**mutation_deps(request, user), course_id=course_id)
     return _no_content()
 
 

@@ -12,6 +12,7 @@ import uuid
 
 from server.domain import course_access as access
 from server.domain.clock import Clock
+from server.domain.context import RequestContext
 from server.domain.course_access import AssistantPermissions, CourseRole, MemberStatus
 from server.domain.courses import enrollment_open, missing_prerequisites
 from server.domain.cursors import decode_cursor, encode_cursor
@@ -30,6 +31,7 @@ from server.domain.errors import Conflict, InvalidInput, NotFound, PermissionDen
 from server.domain.events import course_staff_stream, event, user_stream
 from server.pg_pool import Pool
 from server.services.course_context import course_and_membership, log_if_assistant
+from server.services.unit_of_work import unit_of_work
 from server.stores import courses as courses_store
 from server.stores import memberships as store
 from server.stores import outbox
@@ -43,10 +45,11 @@ def _membership_event(type: str, course_id: uuid.UUID, user_id: uuid.UUID, at, *
 
 
 async def enroll(
-    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID
+    *, pool: Pool, clock: Clock, context: RequestContext, course_id: uuid.UUID
 ) -> EnrollmentRead:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
+    actor_id = context.actor_id
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         course, m = await course_and_membership(
             conn, course_id, actor_id, lock=True, for_change=True
         )
@@ -76,9 +79,13 @@ async def enroll(
         await store.insert(
             conn, course_id=course_id, user_id=actor_id, role=CourseRole.student, now=now
         )
-        await outbox.append(
-            conn,
-            [_membership_event("enrollment.created", course_id, actor_id, now, role="student")],
+        uow.record(
+            _membership_event("enrollment.created", course_id, actor_id, now, role="student")
+        )
+        uow.audit(
+            "enrollment.create",
+            target=("enrollment", f"{course_id}:{actor_id}"),
+            changes={"course_id": [None, str(course_id)], "role": [None, "student"]},
         )
         return EnrollmentRead(
             course_id=course_id,
@@ -89,18 +96,25 @@ async def enroll(
         )
 
 
-async def leave(*, pool: Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID) -> None:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
-        _, m = await course_and_membership(conn, course_id, actor_id, lock=True, for_change=True)
+async def leave(*, pool: Pool, clock: Clock, context: RequestContext, course_id: uuid.UUID) -> None:
+    actor_id = context.actor_id
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        _, m = await course_and_membership(
+            uow.conn, course_id, actor_id, lock=True, for_change=True
+        )
         if not access.is_student(m):
             raise NotFound("You are not enrolled in this course.", code="not_enrolled")
         if m.status is not MemberStatus.active:  # type: ignore[union-attr]
             raise Conflict("Your result in this course is final.", code="enrollment_finished")
-        await store.delete(conn, course_id, actor_id)
-        await courses_store.free_seat(conn, course_id)
-        await outbox.append(
-            conn, [_membership_event("enrollment.removed", course_id, actor_id, now, reason="left")]
+        await store.delete(uow.conn, course_id, actor_id)
+        await courses_store.free_seat(uow.conn, course_id)
+        uow.record(
+            _membership_event("enrollment.removed", course_id, actor_id, uow.now, reason="left")
+        )
+        uow.audit(
+            "enrollment.delete",
+            target=("enrollment", f"{course_id}:{actor_id}"),
+            changes={"reason": [None, "left"]},
         )
 
 

@@ -8,18 +8,25 @@ from collections.abc import Iterable
 
 import asyncpg
 
+from server.domain.context import RequestContext
 from server.domain.events import DomainEvent
 
 
-async def append(conn: asyncpg.Connection, events: Iterable[DomainEvent]) -> None:
+async def append(
+    conn: asyncpg.Connection,
+    events: Iterable[DomainEvent],
+    *,
+    context: RequestContext | None = None,
+) -> None:
+    stamp = json.dumps(context.as_dict()) if context is not None else None
     rows = [
-        (e.id, e.type, list(e.streams), json.dumps(e.data, default=str), e.occurred_at)
+        (e.id, e.type, list(e.streams), json.dumps(e.data, default=str), e.occurred_at, stamp)
         for e in events
     ]
     if rows:
         await conn.executemany(
-            "INSERT INTO outbox (id, type, streams, data, occurred_at) "
-            "VALUES ($1, $2, $3, $4::jsonb, $5)",
+            "INSERT INTO outbox (id, type, streams, data, occurred_at, context) "
+            "VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb)",
             rows,
         )
 
@@ -27,7 +34,7 @@ async def append(conn: asyncpg.Connection, events: Iterable[DomainEvent]) -> Non
 async def recorded(conn: asyncpg.Connection, *, type: str | None = None) -> list[asyncpg.Record]:
     """Events in the order they were recorded (tests and the relay's diagnostics)."""
     return await conn.fetch(
-        "SELECT id, type, streams, data, occurred_at, relayed_at FROM outbox "
+        "SELECT id, type, streams, data, occurred_at, relayed_at, context, relay_seq FROM outbox "
         "WHERE $1::text IS NULL OR type = $1 ORDER BY position",
         type,
     )

@@ -28,8 +28,18 @@ async def claim(conn: asyncpg.Connection, *, limit: int) -> list[asyncpg.Record]
 
 
 async def mark_relayed(conn: asyncpg.Connection, positions: list[int], *, now) -> None:
+    """Mark rows relayed and stamp `relay_seq` in recording order, continuing the last batch's.
+
+    The caller holds RELAY_LOCK until it commits, so no other batch is stamping meanwhile and
+    every seq stamped here becomes visible after all earlier ones (consumers rely on that).
+    """
     await conn.execute(
-        "UPDATE outbox SET relayed_at = $2 WHERE position = ANY($1::bigint[])", positions, now
+        "UPDATE outbox o SET relayed_at = $2, relay_seq = base.seq + t.ord "
+        "FROM unnest($1::bigint[]) WITH ORDINALITY AS t(position, ord), "
+        "(SELECT coalesce(max(relay_seq), 0) AS seq FROM outbox) AS base "
+        "WHERE o.position = t.position",
+        sorted(positions),
+        now,
     )
 
 

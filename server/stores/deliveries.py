@@ -1,0 +1,34 @@
+"""The delivery log (Mongo `notification_deliveries`): one document per notification x channel.
+
+`enqueue` is the notifications consumer's entry point; everything after it (claiming under a
+lease, scheduling, outcomes, the user's and the admins' views) belongs to the delivery side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from server.domain.deliveries import NewDelivery
+
+DELIVERIES = "notification_deliveries"
+_DUPLICATE_KEY = 11000
+
+
+async def enqueue(db: AsyncDatabase, deliveries: Sequence[NewDelivery]) -> int:
+    """Insert deliveries once each; ones already present (a consumer's retry) are left as they
+    are. Returns how many were new."""
+    if not deliveries:
+        return 0
+    try:
+        result = await db[DELIVERIES].insert_many(
+            [d.as_document() for d in deliveries], ordered=False
+        )
+        return len(result.inserted_ids)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != _DUPLICATE_KEY for e in errors):
+            raise
+        return exc.details.get("nInserted", 0)
