@@ -25,6 +25,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
@@ -149,10 +150,10 @@ def spread(values: list[float], unit: str, digits: int = 2) -> str:
     )
 
 
-async def pdf_round(url: str, token: str, count: int) -> dict:
+async def pdf_round(url: str, token: str, count: int, database: str) -> dict:
     """`count` PDFs one after the other: wall time each, CPU of this process (the server; the
     client's share is small) and of Postgres, and the last one's size and pages."""
-    server0, pg0, times = time.process_time(), postgres_cpu_seconds(), []
+    server0, pg0, times = time.process_time(), postgres_cpu_seconds(database), []
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as session:
         for _ in range(count):
             t0 = time.perf_counter()
@@ -161,7 +162,7 @@ async def pdf_round(url: str, token: str, count: int) -> dict:
                 assert resp.status == 200, body[:300]
             times.append(time.perf_counter() - t0)
     server_ms = (time.process_time() - server0) * 1000 / count
-    pg_ms = (postgres_cpu_seconds() - pg0) * 1000 / count
+    pg_ms = (postgres_cpu_seconds(database) - pg0) * 1000 / count
     return {
         "ms": statistics.median(times) * 1000,
         "server_cpu_ms": server_ms,
@@ -180,6 +181,7 @@ async def measure(dsn: str, mongo_url: str, data_dir: Path, args: argparse.Names
         jwt_secret="bench-" + "x" * 40,
         mongodb_url=mongo_url,
     )  # type: ignore[call-arg]
+    database = urlsplit(dsn).path.lstrip("/")  # Postgres CPU: this database's backends only
     app = create_app(settings)
     app.router.add_get("/floor/trends", floor_handler)
     app.on_startup.append(freeze_after_startup)
@@ -207,7 +209,7 @@ async def measure(dsn: str, mongo_url: str, data_dir: Path, args: argparse.Names
         for _ in range(args.rounds):
             for label, url in targets.items():
                 loadgen = partial(load, url, token, requests=args.requests, concurrency=1)
-                results[label].append(await costed(loadgen))
+                results[label].append(await costed(loadgen, database))
         print(f"one client, {args.requests} requests per round, {args.rounds} rounds")
         for label, runs in results.items():
             print(
@@ -222,8 +224,8 @@ async def measure(dsn: str, mongo_url: str, data_dir: Path, args: argparse.Names
         ]
         print(f"  trends / floor, p50 per round: {spread(ratios, 'x')}  (goal <= 2x)")
         pdf = f"{api}/stats/export?format=pdf"
-        await pdf_round(pdf, token, 1)  # warm-up
-        runs = [await pdf_round(pdf, token, args.pdfs) for _ in range(args.rounds)]
+        await pdf_round(pdf, token, 1, database)  # warm-up
+        runs = [await pdf_round(pdf, token, args.pdfs, database) for _ in range(args.rounds)]
         print(
             f"PDF report ({args.pdfs} per round, one at a time): "
             f"{spread([r['ms'] for r in runs], 'ms', 0)} per report, "

@@ -4,6 +4,7 @@ and week (also with concurrent scans), for the course's staff, with what a notif
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import datetime
 
@@ -71,6 +72,17 @@ async def test_a_quiet_week_is_claimed_without_an_event(client, users, clock, db
     assert await outbox_events(db, "course.at_risk_digest") == []
     row = await db.fetchrow("SELECT week, at_risk FROM at_risk_digests")
     assert (str(row["week"]), row["at_risk"]) == ("2026-02-02", 0)
+    # Still a change the audit log hears about, made by the system.
+    [audit] = await db.fetch(
+        "SELECT data::text AS data, context::text AS context FROM outbox "
+        "WHERE type = 'audit.recorded' AND data->>'action' = 'at_risk_digest.record'"
+    )
+    assert json.loads(audit["data"])["target"] == {"kind": "course", "id": h.c.course_id}
+    assert json.loads(audit["data"])["changes"] == {
+        "week": [None, "2026-02-02"],
+        "at_risk": [None, 0],
+    }
+    assert json.loads(audit["context"])["actor"] == {"kind": "system", "id": None}
 
 
 async def test_deleted_and_finished_courses_get_none(client, users, clock, db, app):

@@ -1,8 +1,9 @@
 """How a viewer wants figures shown: their language and time zone. Pure.
 
 Both come from the user's notification preferences (`{locale, timezone}`); a user who never set
-them reads Spanish in Buenos Aires time, the platform's home. A request may override the zone
-with `?tz=` (a teacher travelling, a report for someone elsewhere).
+them reads Spanish in Buenos Aires time, the platform's home. Read leniently: a stored value
+this code cannot use falls back to the default rather than failing the request. A request may
+override the zone with `?tz=` (a teacher travelling, a report for someone elsewhere).
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field
 
-Locale = Literal["es", "en"]
-LOCALES: tuple[Locale, ...] = ("es", "en")
-DEFAULT_LOCALE: Locale = "es"
-DEFAULT_TIMEZONE = "America/Argentina/Buenos_Aires"
+from server.domain.notification_preferences import DEFAULT_LOCALE, DEFAULT_TIMEZONE, Locale
+
+# The preferences' own contract (server/domain/notification_preferences.py) owns the defaults.
+LOCALES: tuple[Locale, ...] = get_args(Locale)
 
 
 def zone(name: str) -> ZoneInfo | None:

@@ -13,17 +13,22 @@ from pymongo.asynchronous.database import AsyncDatabase
 from server.domain import assignment_access as rules
 from server.domain import at_risk
 from server.domain.clock import Clock
+from server.domain.context import SYSTEM
 from server.domain.display import DEFAULT_DISPLAY, Locale
 from server.pg_pool import Pool
 from server.services.assignment_stats import CourseFacts, course_facts
 from server.services.course_context import course_and_membership
 from server.services.display import caller_display
+from server.services.unit_of_work import unit_of_work
 from server.stores import assignment_stats as store
 from server.stores import at_risk_digests as digests
 from server.stores import courses as courses_store
-from server.stores import outbox
 
 DIGEST_BATCH = 100
+
+
+class _NothingToSend(Exception):
+    """Another process has sent this week's digest, or the course is gone."""
 
 
 async def assess_course(
@@ -90,25 +95,32 @@ async def courses_owing_digest(
 
 async def send_digest(*, pool: Pool, clock: Clock, course_id: uuid.UUID, week: date) -> bool:
     """Claim the course's digest for `week` and record `course.at_risk_digest` when someone is
-    at risk, in one transaction: exactly once, also with several processes scanning. Returns
+    at risk, in one unit of work: exactly once, also with several processes scanning. Returns
     whether an event was recorded."""
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
-        if not await digests.claim(conn, course_id, week, now):
-            return False
-        course = await courses_store.get(conn, course_id)
-        if course is None or course["deleted_at"] is not None:
-            return False
-        report = await assess_course(
-            conn,
-            course,
-            params=at_risk.AtRiskParameters(),
-            zone=DEFAULT_DISPLAY.zone,
-            locale=DEFAULT_DISPLAY.locale,
-            now=now,
-        )
-        await digests.record_count(conn, course_id, week, report.counts.at_risk)
-        if not report.counts.at_risk:
-            return False  # nothing to tell the staff this week
-        await outbox.append(conn, [at_risk.digest_event(report, week=week, now=now)])
-        return True
+    try:
+        async with unit_of_work(pool=pool, clock=clock, context=SYSTEM) as uow:
+            if not await digests.claim(uow.conn, course_id, week, uow.now):
+                raise _NothingToSend  # leaves the unit of work without writing
+            course = await courses_store.get(uow.conn, course_id)
+            if course is None or course["deleted_at"] is not None:
+                raise _NothingToSend
+            report = await assess_course(
+                uow.conn,
+                course,
+                params=at_risk.AtRiskParameters(),
+                zone=DEFAULT_DISPLAY.zone,
+                locale=DEFAULT_DISPLAY.locale,
+                now=uow.now,
+            )
+            flagged = report.counts.at_risk
+            await digests.record_count(uow.conn, course_id, week, flagged)
+            if flagged:  # a quiet week is claimed without telling the staff anything
+                uow.record(at_risk.digest_event(report, week=week, now=uow.now))
+            uow.audit(
+                "at_risk_digest.record",
+                target=("course", course_id),
+                changes={"week": [None, week.isoformat()], "at_risk": [None, flagged]},
+            )
+    except _NothingToSend:  # rolled back: nothing was written
+        return False
+    return bool(flagged)

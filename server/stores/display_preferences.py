@@ -1,8 +1,9 @@
 """A user's language and time zone, read from their notification preferences (Mongo).
 
-The notifications feature owns the collection (`{_id: "<user uuid>", locale, timezone, ...}`);
-analytics only reads these two fields. A user without a document gets the defaults
-(`server.domain.display`).
+The notifications feature owns the collection (`server/stores/notification_preferences.py`);
+analytics reads only these two fields, and without validating the whole document, so a
+preference it does not know about never breaks a report. A user without a document gets the
+defaults (`server.domain.display`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-PREFERENCES = "notification_preferences"
+from server.stores.notification_preferences import PREFERENCES
 
 
 async def display_preferences(db: AsyncDatabase, user_id: uuid.UUID) -> dict[str, Any] | None:
