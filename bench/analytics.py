@@ -223,6 +223,11 @@ async def measure(dsn: str, mongo_url: str, data_dir: Path, args: argparse.Names
             for t, f in zip(results["trends"], results["floor (bare SQL)"], strict=True)
         ]
         print(f"  trends / floor, p50 per round: {spread(ratios, 'x')}  (goal <= 2x)")
+        cpu = [
+            (t["server_cpu_ms"] + t["pg_cpu_ms"]) / (f["server_cpu_ms"] + f["pg_cpu_ms"])
+            for t, f in zip(results["trends"], results["floor (bare SQL)"], strict=True)
+        ]
+        print(f"  trends / floor, CPU (server + Postgres) per round: {spread(cpu, 'x')}")
         pdf = f"{api}/stats/export?format=pdf"
         await pdf_round(pdf, token, 1, database)  # warm-up
         runs = [await pdf_round(pdf, token, args.pdfs, database) for _ in range(args.rounds)]
