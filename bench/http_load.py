@@ -140,25 +140,31 @@ async def load_wrk(url: str, token: str, *, seconds: int, concurrency: int) -> d
     }
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU used so far by the local Postgres processes (0 when Postgres runs elsewhere)."""
+def postgres_cpu_seconds(database: str | None = None) -> float:
+    """CPU used so far by the local Postgres processes (0 when Postgres runs elsewhere); with
+    `database`, only its backends (their process title names it), so other work on a shared
+    server does not count."""
     total = 0.0
-    for proc in psutil.process_iter(["name", "cpu_times"]):
+    for proc in psutil.process_iter(["name", "cpu_times", "cmdline"]):
         times = proc.info["cpu_times"]
-        if proc.info["name"] == "postgres" and times is not None:
+        if proc.info["name"] != "postgres" or times is None:
+            continue
+        if database is None or f" {database} " in " ".join(proc.info["cmdline"] or ()):
             total += times.user + times.system
     return total
 
 
 async def costed(
-    loadgen: Callable[[], Awaitable[dict]], server_cpu: Callable[[], float] = time.process_time
+    loadgen: Callable[[], Awaitable[dict]],
+    server_cpu: Callable[[], float] = time.process_time,
+    database: str | None = None,
 ) -> dict:
     """One round, with the CPU it cost per request: the server (this process, unless
-    `server_cpu` measures another) and Postgres. Latency at a fixed concurrency follows from
-    throughput, which follows from these."""
-    server0, pg0 = server_cpu(), postgres_cpu_seconds()
+    `server_cpu` measures another) and Postgres (`database`'s backends, or all of them).
+    Latency at a fixed concurrency follows from throughput, which follows from these."""
+    server0, pg0 = server_cpu(), postgres_cpu_seconds(database)
     result = await loadgen()
     n = max(result["requests"], 1)
     result["server_cpu_ms"] = (server_cpu() - server0) * 1000 / n
-    result["pg_cpu_ms"] = (postgres_cpu_seconds() - pg0) * 1000 / n
+    result["pg_cpu_ms"] = (postgres_cpu_seconds(database) - pg0) * 1000 / n
     return result

@@ -3,12 +3,19 @@ SecantusDB wire-protocol server) in a process of its own."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
+
 from bench.auth import free_port
+from server.stores.migrations import apply_migrations
 
 MONGO_SCRIPT = """
 import sys, time
@@ -37,3 +44,26 @@ def start_mongo(data_dir: Path) -> tuple[subprocess.Popen, str]:
 
 def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+@asynccontextmanager
+async def scratch_database(prefix: str = "cc_bench") -> AsyncIterator[str]:
+    """A fresh database with the migrations applied on the Postgres at TEST_DATABASE_URL (or
+    127.0.0.1:5432), dropped afterwards; yields its URL."""
+    admin = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    dsn = with_database(admin, name)
+    try:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await apply_migrations(conn)
+        finally:
+            await conn.close()
+        yield dsn
+    finally:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()

@@ -26,6 +26,7 @@ from server.handlers.openapi import build_openapi
 from server.handlers.request_log import request_log_middleware
 from server.handlers.routes import setup_routes
 from server.jobs.consumers import consumers_ctx
+from server.jobs.at_risk_digest import at_risk_digest_ctx
 from server.jobs.deadline_reminders import deadline_reminders_ctx
 from server.jobs.delivery_worker import deliveries_ctx
 from server.jobs.mail_transports import OutboxFileTransport, mail_transport_from
@@ -255,6 +256,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             google_verifier_ctx,
             deadline_reminders_ctx,
             consumers_ctx,
+            at_risk_digest_ctx,
         ]
     )
     setup_realtime(app)  # Socket.IO at /socket.io/; its loops start after the scheduler

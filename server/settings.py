@@ -136,6 +136,8 @@ class Settings(BaseSettings):
 
     # Assignments: how often each process scans for due deadline reminders.
     reminder_poll_seconds: float = Field(30.0, gt=0)
+    # Analytics: how often each process looks for courses owing their weekly at-risk digest.
+    at_risk_digest_poll_seconds: float = Field(3600.0, gt=0)
 
     # Durable consumers of the outbox (notifications, ...): woken when this process relays a
     # batch, and polling as a fallback (another process may have relayed it).

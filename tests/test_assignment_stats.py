@@ -110,7 +110,7 @@ async def test_csv_and_xlsx_export_the_same_numbers(client, users, clock):
     resp = await client.get(f"{API}/courses/{c.course_id}/stats?format=xlsx", headers=owner)
     assert resp.status == 200
     book = load_workbook(io.BytesIO(await resp.read()), read_only=True)
-    assert book.sheetnames == ["Assignments", "Students"]
+    assert book.sheetnames == ["Assignments", "Students", "Trends"]
     sheet = list(book["Assignments"].iter_rows(values_only=True))
     header = list(sheet[0])
     assert header[:3] == ["assignment_id", "title", "due_at"]

@@ -7,6 +7,7 @@ grade yet). Percentages are of the assignment's max score; rates are of the cour
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +16,8 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 TREND_STEP = 1.0  # percentage points per assignment that count as a real change
+MOVING_WINDOW = 3  # assignments in the per-assignment moving average
+GRADE_BIN = 10  # percentage points per histogram bar
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,15 @@ class AssignmentStats(TrendPoint):
     graded: int
     completion_rate: float = Field(description="submitted / students")
     on_time_rate: float = Field(description="submitted on time / students")
+    moving_average_percent: float | None = Field(
+        None, description=f"mean average_percent of this and the {MOVING_WINDOW - 1} before"
+    )
+
+
+class GradeBin(BaseModel):
+    lower: int = Field(description="percent, inclusive")
+    upper: int = Field(description="percent, exclusive (the last bar includes 100)")
+    count: int
 
 
 class StudentStats(BaseModel):
@@ -67,6 +79,9 @@ class StudentStats(BaseModel):
     missing: int
     graded: int
     average_percent: float | None
+    trend_direction: TrendDirection | None = Field(
+        None, description="slope of the student's own grades, in assignment order"
+    )
 
 
 class CourseStats(BaseModel):
@@ -77,6 +92,9 @@ class CourseStats(BaseModel):
     trend: list[TrendPoint]
     trend_direction: TrendDirection | None
     per_student: list[StudentStats]
+    grade_distribution: list[GradeBin] = Field(
+        default_factory=list, description="every published grade, in bars of 10 points"
+    )
 
 
 class MyCourseStats(BaseModel):
@@ -90,6 +108,7 @@ class MyCourseStats(BaseModel):
     graded: int
     trend: list[TrendPoint]
     trend_direction: TrendDirection | None
+    grade_distribution: list[GradeBin] = Field(default_factory=list)
 
 
 class MyStats(BaseModel):
@@ -102,7 +121,9 @@ class StatsQuery(BaseModel):
     to: AwareDatetime | None = Field(None, description="due on or before")
     format: str = Field("json", pattern="^(json|csv|xlsx)$")
     table: str = Field(
-        "assignments", pattern="^(assignments|students)$", description="which table csv exports"
+        "assignments",
+        pattern="^(assignments|students|trends)$",
+        description="which table csv exports",
     )
 
 
@@ -116,6 +137,26 @@ def _rate(part: int, whole: int) -> float:
 
 def percent(score: float, max_score: float) -> float:
     return 100.0 * score / max_score if max_score else 0.0
+
+
+def grade_distribution(percents: Sequence[float]) -> list[GradeBin]:
+    """Bars of GRADE_BIN points; 100 % (and any bonus above it) counts in the last one."""
+    bars = 100 // GRADE_BIN
+    counts = [0] * bars
+    for p in percents:
+        counts[min(bars - 1, max(0, int(p // GRADE_BIN)))] += 1
+    return [
+        GradeBin(lower=i * GRADE_BIN, upper=(i + 1) * GRADE_BIN, count=n)
+        for i, n in enumerate(counts)
+    ]
+
+
+def moving_average(values: Sequence[float | None], window: int) -> list[float | None]:
+    """Per position, the mean of the values present among it and the window-1 before it."""
+    out: list[float | None] = []
+    for i in range(len(values)):
+        out.append(_mean([v for v in values[max(0, i - window + 1) : i + 1] if v is not None]))
+    return out
 
 
 def trend_direction(points: Sequence[float | None]) -> TrendDirection | None:
@@ -133,7 +174,7 @@ def trend_direction(points: Sequence[float | None]) -> TrendDirection | None:
     return TrendDirection.down if slope < -TREND_STEP else TrendDirection.flat
 
 
-def _overdue(a: AssignmentFacts, now: datetime) -> bool:
+def overdue(a: AssignmentFacts, now: datetime) -> bool:
     return now > a.due_at + timedelta(minutes=a.grace_minutes)
 
 
@@ -146,14 +187,24 @@ def course_stats(
     now: datetime,
 ) -> CourseStats:
     enrolled = {sid for sid, _ in students}
-    work = [w for w in work if w.student_id in enrolled]  # former students no longer count
-    by_assignment = {a.id: a for a in assignments}
+    # One pass over the work, grouped by assignment; each student's list then fills in
+    # assignment order (scanning the work per student was quadratic: 500 x 20,000).
+    per_assignment: dict[uuid.UUID, list[WorkFacts]] = defaultdict(list)
+    for w in work:
+        if w.student_id in enrolled:  # former students no longer count
+            per_assignment[w.assignment_id].append(w)
+    # (late, percent or None, past due) per hand-in
+    per_student: dict[uuid.UUID, list[tuple[bool, float | None, bool]]] = defaultdict(list)
     rows = []
     for a in assignments:
-        mine = [w for w in work if w.assignment_id == a.id]
-        scores = [
-            percent(w.published_score, a.max_score) for w in mine if w.published_score is not None
-        ]
+        mine = per_assignment[a.id]
+        past_due = overdue(a, now)
+        scores = []
+        for w in mine:
+            value = None if w.published_score is None else percent(w.published_score, a.max_score)
+            per_student[w.student_id].append((w.late, value, past_due))
+            if value is not None:
+                scores.append(value)
         on_time = sum(1 for w in mine if not w.late)
         rows.append(
             AssignmentStats(
@@ -169,32 +220,30 @@ def course_stats(
                 on_time_rate=_rate(on_time, len(enrolled)),
             )
         )
-    per_student = []
+    moving = moving_average([r.average_percent for r in rows], MOVING_WINDOW)
+    for row, value in zip(rows, moving, strict=True):
+        row.moving_average_percent = value
+    overdue_count = sum(1 for a in assignments if overdue(a, now))
+    people = []
+    all_scores: list[float] = []
     for sid, name in students:
-        mine = [w for w in work if w.student_id == sid]
-        done = {w.assignment_id for w in mine}
-        scores = [
-            percent(w.published_score, by_assignment[w.assignment_id].max_score)
-            for w in mine
-            if w.published_score is not None
-        ]
-        per_student.append(
+        handed_in = per_student[sid]
+        scores = [v for _, v, _ in handed_in if v is not None]
+        late = sum(1 for is_late, _, _ in handed_in if is_late)
+        all_scores += scores
+        people.append(
             StudentStats(
                 student_id=sid,
                 name=name,
-                submitted=len(mine),
-                on_time=sum(1 for w in mine if not w.late),
-                late=sum(1 for w in mine if w.late),
-                missing=sum(1 for a in assignments if a.id not in done and _overdue(a, now)),
+                submitted=len(handed_in),
+                on_time=len(handed_in) - late,
+                late=late,
+                missing=overdue_count - sum(1 for _, _, past in handed_in if past),
                 graded=len(scores),
                 average_percent=_mean(scores),
+                trend_direction=trend_direction(scores),
             )
         )
-    all_scores = [
-        percent(w.published_score, by_assignment[w.assignment_id].max_score)
-        for w in work
-        if w.published_score is not None
-    ]
     trend = [TrendPoint(**r.model_dump(include=set(TrendPoint.model_fields))) for r in rows]
     return CourseStats(
         course_id=course_id,
@@ -203,7 +252,8 @@ def course_stats(
         assignments=rows,
         trend=trend,
         trend_direction=trend_direction([t.average_percent for t in trend]),
-        per_student=per_student,
+        per_student=people,
+        grade_distribution=grade_distribution(all_scores),
     )
 
 
@@ -237,45 +287,9 @@ def my_course_stats(
         submitted=len(mine),
         on_time=sum(1 for w in mine.values() if not w.late),
         late=sum(1 for w in mine.values() if w.late),
-        missing=sum(1 for a in assignments if a.id not in mine and _overdue(a, now)),
+        missing=sum(1 for a in assignments if a.id not in mine and overdue(a, now)),
         graded=len(scores),
         trend=trend,
         trend_direction=trend_direction([t.average_percent for t in trend]),
+        grade_distribution=grade_distribution(scores),
     )
-
-
-STATS_COLUMNS = {
-    "assignments": [
-        "assignment_id",
-        "title",
-        "due_at",
-        "students",
-        "submitted",
-        "on_time",
-        "graded",
-        "average_percent",
-        "completion_rate",
-        "on_time_rate",
-    ],
-    "students": [
-        "student_id",
-        "name",
-        "submitted",
-        "on_time",
-        "late",
-        "missing",
-        "graded",
-        "average_percent",
-    ],
-}
-
-
-def table_rows(stats: CourseStats, table: str) -> list[list[object]]:
-    """The header and rows of one exported table, the same numbers as the JSON."""
-    columns = STATS_COLUMNS[table]
-    items = stats.assignments if table == "assignments" else stats.per_student
-    out: list[list[object]] = [list(columns)]
-    for it in items:
-        data = it.model_dump(mode="json")
-        out.append(["" if data[c] is None else data[c] for c in columns])
-    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.handlers import (
+    analytics,
     assignments,
     auth,
     course_content,
@@ -33,6 +34,7 @@ TABLES: list[RouteTable] = [
     local_files.routes,
     assignments.routes,
     submissions.routes,
+    analytics.routes,
     uploads.routes,
     notifications.routes,
     notification_deliveries.routes,

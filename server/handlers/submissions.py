@@ -7,6 +7,7 @@ import uuid
 from aiohttp import web
 
 from server.domain.assignment_stats import CourseStats, MyStats, StatsQuery
+from server.domain.stats_tables import ExportQuery
 from server.domain.submission_views import (
     PublishGradesResult,
     StaffSubmissionRead,
@@ -16,13 +17,14 @@ from server.domain.submission_views import (
     SubmissionRead,
 )
 from server.domain.submissions import GradeUpdate, SubmissionCreate
+from server.handlers.analytics import attachment
 from server.handlers.assignments import assignment_id
 from server.handlers.auth_context import mutation_deps, require_user
 from server.handlers.errors import ApiError
 from server.handlers.io import json_response, path_uuid, read_json, read_query, use_case_deps
 from server.handlers.routing import RouteTable
-from server.keys import PG_POOL
-from server.services import assignment_stats, grading, submissions
+from server.keys import MONGO_DB, PG_POOL
+from server.services import assignment_stats, grading, stats_reports, submissions
 
 routes = RouteTable(tag="submissions", prefix="/api/v1")
 
@@ -173,18 +175,21 @@ async def course_stats(request: web.Request) -> web.StreamResponse:
     user = await require_user(request)
     course_id = path_uuid(request, "course_id", not_found_code="course_not_found")
     query = read_query(request, StatsQuery)
+    if query.format != "json":  # the export's tables, trend columns included
+        export = await stats_reports.course_export(
+            **use_case_deps(request),
+            mongo=request.app[MONGO_DB],
+            actor_id=user.user_id,
+            course_id=course_id,
+            query=ExportQuery(
+                format=query.format, table=query.table, from_=query.from_, to=query.to
+            ),
+        )
+        return attachment(export)
     stats = await assignment_stats.course_stats(
         **use_case_deps(request), actor_id=user.user_id, course_id=course_id, query=query
     )
-    if query.format == "json":
-        return json_response(stats)
-    name = f"course-{course_id}-{query.table if query.format == 'csv' else 'stats'}"
-    if query.format == "csv":
-        body, ctype = assignment_stats.to_csv(stats, query.table), "text/csv"
-    else:
-        body, ctype = await assignment_stats.to_xlsx(stats), assignment_stats.XLSX
-    disposition = f'attachment; filename="{name}.{query.format}"'
-    return web.Response(body=body, content_type=ctype, headers={"Content-Disposition": disposition})
+    return json_response(stats)
 
 
 @routes.get("/users/me/stats", summary="My averages and trend per course", response=MyStats)

@@ -7,13 +7,14 @@ and call `run_due_reminders(app)` instead of sleeping.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import web
 
 from server.domain.context import SYSTEM
+from server.jobs.periodic import every
 from server.keys import CLOCK, PG_POOL, SCHEDULER, SETTINGS
 from server.services.reminders import BATCH, send_due_reminders
 
@@ -32,16 +33,10 @@ async def run_due_reminders(app: web.Application) -> int:
             return total
 
 
-async def scan_forever(app: web.Application, interval: float) -> None:
-    while True:
-        try:
-            await run_due_reminders(app)
-        except Exception:  # a sick database must not end the schedule; next tick retries
-            log.warning("deadline reminder scan failed", exc_info=True)
-        await asyncio.sleep(interval)
-
-
 async def deadline_reminders_ctx(app: web.Application) -> AsyncIterator[None]:
-    job = await app[SCHEDULER].spawn(scan_forever(app, app[SETTINGS].reminder_poll_seconds))
+    interval = app[SETTINGS].reminder_poll_seconds
+    job = await app[SCHEDULER].spawn(
+        every(interval, partial(run_due_reminders, app), log, "deadline reminder scan")
+    )
     yield
     await job.close()

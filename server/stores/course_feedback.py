@@ -148,3 +148,24 @@ async def received_feedback(
         f"WHERE {' AND '.join(where)} ORDER BY s.created_at DESC, s.id DESC LIMIT ${len(args)}",
         *args,
     )
+
+
+async def course_comments(conn: asyncpg.Connection, course_id: uuid.UUID) -> list[asyncpg.Record]:
+    """Every rating of the course, oldest first (what a summary reads)."""
+    return await conn.fetch(
+        "SELECT rating, comment, updated_at AS created_at FROM course_feedback "
+        "WHERE course_id = $1 ORDER BY updated_at, student_id",
+        course_id,
+    )
+
+
+async def received_comments(
+    conn: asyncpg.Connection, student_id: uuid.UUID, course_id: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """Every rating staff gave the student (in one course, or all), oldest first."""
+    return await conn.fetch(
+        "SELECT rating, comment, created_at FROM student_feedback WHERE student_id = $1 "
+        "AND ($2::uuid IS NULL OR course_id = $2) ORDER BY created_at, id",
+        student_id,
+        course_id,
+    )

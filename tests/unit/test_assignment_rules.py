@@ -14,6 +14,7 @@ from server.domain import submissions as subs
 from server.domain.assignments import LatePolicy, Question
 from server.domain.errors import Conflict
 from server.domain.reminders import reminder_times
+from server.domain.stats_tables import STATS_COLUMNS, table_rows
 
 DUE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -138,4 +139,4 @@ def test_trend_direction_and_course_stats():
     assert (two.average_percent, two.submitted, two.graded) == (None, 1, 0)
     ben = next(p for p in out.per_student if p.name == "Ben")
     assert (ben.late, ben.missing, ben.average_percent) == (1, 1, 50.0)
-    assert stats.table_rows(out, "students")[0] == stats.STATS_COLUMNS["students"]
+    assert table_rows(out, "students")[0] == STATS_COLUMNS["students"]
