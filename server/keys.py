@@ -25,6 +25,7 @@ from server.stores.google_identity import GoogleVerifier
 
 if TYPE_CHECKING:
     from server.realtime.hub import Hub
+    from server.services.admin_metrics import ProcessProbe
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -57,3 +58,5 @@ GOOGLE_VERIFIER = web.AppKey("google_verifier", GoogleVerifier)
 # Realtime: the Socket.IO server (built in create_app) and its per-socket delivery hub.
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 REALTIME_HUB: web.AppKey[Hub] = web.AppKey("realtime_hub")
+# Administration: this process's request window and resource sample (GET /admin/metrics).
+PROCESS_PROBE: web.AppKey[ProcessProbe] = web.AppKey("process_probe")

@@ -27,6 +27,7 @@ from server.domain.cursors import decode_cursor, encode_cursor
 from server.domain.errors import InvalidInput
 from server.domain.events import course_stream, event, user_stream
 from server.pg_pool import Pool
+from server.services.admin_permissions import require_permission
 from server.services.course_context import course_and_membership, log_if_assistant
 from server.stores import course_content, outbox
 from server.stores import courses as store
@@ -88,6 +89,7 @@ async def create_course(
     course_id = uuid.uuid4()
     fields = _columns(data.model_dump(mode="python"))
     async with pool.acquire() as conn, conn.transaction():
+        await require_permission(conn, actor_id, "can_create_courses")
         await _check_prerequisites(conn, fields["prerequisite_ids"], course_id)
         await store.insert(conn, course_id=course_id, owner_id=actor_id, fields=fields, now=now)
         await members_store.insert(
