@@ -15,8 +15,10 @@ from server.domain.clock import Clock
 from server.handlers.routing import Endpoint
 from server.jobs.mailer import Mailer
 from server.jobs.push_transports import PushTransport
+from server.jobs.wakeup import Broadcast
 from server.metrics import Metrics
 from server.pg_pool import Pool
+from server.services.consumers import Consumer
 from server.services.passwords import Passwords
 from server.services.token_cache import TokenStateCache
 from server.settings import Settings
@@ -60,3 +62,7 @@ SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 REALTIME_HUB: web.AppKey[Hub] = web.AppKey("realtime_hub")
 # Administration: this process's request window and resource sample (GET /admin/metrics).
 PROCESS_PROBE: web.AppKey[ProcessProbe] = web.AppKey("process_probe")
+# Durable consumers of the outbox: what each process runs (factories, called once the stores
+# are open), and the signal the relay sends after committing a batch, which wakes them.
+CONSUMERS = web.AppKey("consumers", list[Callable[[web.Application], Consumer]])
+OUTBOX_RELAYED = web.AppKey("outbox_relayed", Broadcast)

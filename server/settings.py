@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     admin_sample_seconds: float = Field(5.0, gt=0)
     audit_consumer_enabled: bool = True
 
+    # Durable consumers of the outbox (notifications, ...): woken when this process relays a
+    # batch, and polling as a fallback (another process may have relayed it).
+    consumers_enabled: bool = True
+    consumer_poll_seconds: float = Field(2.0, gt=0)
+
     @field_validator(
         "database_url",
         "mongodb_url",

@@ -1,9 +1,10 @@
 """The audit log's entries, their hash chain, and the admins' filters. Pure: no I/O here.
 
-An entry is `{seq, at, actor, action, target, changes, ip, request_id, event_id, prev_hash,
-hash}` with `hash = sha256(prev_hash + canonical JSON of every other field)`. Canonical JSON:
-sorted keys, no spaces, UTF-8, `at` in UTC with milliseconds (what Mongo keeps of a datetime).
-Altering, inserting or deleting an entry breaks the chain at that seq.
+An entry is `{seq, at, actor, action, target, changes, ip, request_id, event_id, source_seq,
+prev_hash, hash}` (`event_id` and `source_seq`: the outbox row it came from, and that row's
+relay_seq) with `hash = sha256(prev_hash + canonical JSON of every other field)`. Canonical
+JSON: sorted keys, no spaces, UTF-8, `at` in UTC with milliseconds (what Mongo keeps of a
+datetime). Altering, inserting or deleting an entry breaks the chain at that seq.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def build_entry(
     seq: int,
     prev_hash: str,
     event_id: uuid.UUID | str,
+    source_seq: int,
     at: datetime,
     data: Mapping[str, Any],
     context: Mapping[str, Any] | None,
@@ -81,6 +83,7 @@ def build_entry(
         "ip": context.get("ip"),
         "request_id": context.get("request_id"),
         "event_id": str(event_id),
+        "source_seq": source_seq,
         "prev_hash": prev_hash,
     }
     entry["hash"] = entry_hash(prev_hash, entry)

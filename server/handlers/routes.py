@@ -17,6 +17,7 @@ from server.handlers import (
     courses,
     health,
     local_files,
+    notifications,
     openapi,
     submissions,
     uploads,
@@ -43,6 +44,7 @@ TABLES: list[RouteTable] = [
     admin_rules.user_routes,
     admin_audit.routes,
     admin_ops.routes,
+    notifications.routes,
 ]
 
 

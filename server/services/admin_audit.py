@@ -1,16 +1,19 @@
 """The audit log: the consumer that turns `audit.recorded` outbox rows into chained entries and
 publishes them live, and the admins' reads (search, verify, export).
 
-The consumer runs on the durable-consumer mechanism (rows in `relay_seq` order, one offset per
-consumer): `record_batch` is its handler. It is idempotent, so a batch run again after a crash
-(before the offset moved) neither duplicates an entry nor skips a seq: entries already written
-are recognised by their event id, and publishing derives event ids from the seq.
+The consumer is a durable consumer (server/services/consumers.py): it sees every audit record
+once, in `relay_seq` order, one process at a time, from the beginning of the outbox. Per record
+it appends one entry to Mongo `audit_log` (seq, hash chain) and records an `audit.entry` event on
+the `admin:audit` stream, which commits with the consumer's offset and reaches the /admin room
+`audit` through the spine (ordered, replayable). A batch run again after a crash finds the
+entries it already wrote by their `source_seq` (the row's relay_seq: entries are appended in
+that order) and publishes them again under the same event ids; nothing is appended twice.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -26,44 +29,61 @@ from server.domain.admin_audit import (
 )
 from server.domain.audit import AUDIT_EVENT_TYPE
 from server.domain.cursors import decode_cursor, encode_cursor
-from server.pg_pool import Pool
+from server.domain.events import ADMIN_AUDIT_STREAM, DomainEvent
+from server.services.consumers import ConsumedEvent, Consumer, ConsumerBatch
 from server.stores import admin_audit as store
 
 CONSUMER = "audit"
+BATCH = 500
+_LIVE_IDS = uuid.UUID("0b6a4f53-7d0e-4c52-8d51-8c2b7d6f1a33")
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+class AuditLogWriter:
+    """The consumer's handler; keeps the chain's head between the records of one batch."""
 
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+        self._batch: ConsumerBatch | None = None
+        self._head: dict[str, Any] | None = None
 
-async def record_batch(*, pool: Pool, db: AsyncDatabase, rows: Sequence[Mapping]) -> int:
-    """Append an entry per `audit.recorded` row (rows in relay_seq order) and publish them.
-    Returns how many entries are new."""
-    rows = [r for r in rows if r["type"] == AUDIT_EVENT_TYPE]
-    if not rows:
-        return 0
-    known = await store.by_event_ids(db, [str(r["id"]) for r in rows])
-    last = await store.last(db)
-    seq, prev_hash = (last["seq"], last["hash"]) if last else (0, GENESIS)
-    entries, new = [], []
-    for row in rows:
-        if (entry := known.get(str(row["id"]))) is None:
-            seq += 1
+    async def __call__(self, batch: ConsumerBatch, event: ConsumedEvent) -> None:
+        if batch is not self._batch:  # another process may have appended since our last batch
+            self._batch, self._head = batch, await store.last(self.db)
+        head = self._head
+        if head is not None and head.get("source_seq", 0) >= event.seq:
+            entry = await store.by_event_id(self.db, str(event.id))  # written by a failed try
+            if entry is None:
+                raise RuntimeError(f"audit record {event.id} is behind the log but not in it")
+        else:
             entry = build_entry(
-                seq=seq,
-                prev_hash=prev_hash,
-                event_id=row["id"],
-                at=row["occurred_at"],
-                data=_json(row["data"]),
-                context=_json(row["context"]),
+                seq=head["seq"] + 1 if head else 1,
+                prev_hash=head["hash"] if head else GENESIS,
+                event_id=event.id,
+                source_seq=event.seq,
+                at=event.occurred_at,
+                data=event.data,
+                context=event.context,
             )
-            prev_hash = entry["hash"]
-            new.append(entry)
-        entries.append(entry)
-    await store.append(db, new)
-    async with pool.acquire() as conn, conn.transaction():
-        await store.publish(conn, entries)
-    return len(new)
+            await store.append(self.db, entry)
+            self._head = entry
+        batch.record(
+            DomainEvent(
+                type=store.LIVE_EVENT,
+                streams=(ADMIN_AUDIT_STREAM,),
+                data=wire(entry),
+                occurred_at=entry["at"],
+                id=uuid.uuid5(_LIVE_IDS, str(entry["seq"])),
+            )
+        )
+
+
+def audit_consumer(db: AsyncDatabase) -> Consumer:
+    return Consumer(
+        name=CONSUMER,
+        handlers={AUDIT_EVENT_TYPE: AuditLogWriter(db)},
+        start="beginning",  # every audit record still in the outbox belongs in the log
+        batch_size=BATCH,
+    )
 
 
 def _filters(query: AuditQuery) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from server.domain.admin_metrics import (
 from server.domain.cursors import decode_cursor, encode_cursor
 from server.domain.errors import InvalidInput
 from server.pg_pool import Pool
+from server.services.consumers import consumer_lags
 from server.services.operations import queue_backlogs
 from server.stores import admin_deliveries, admin_metrics
 
@@ -112,6 +113,7 @@ async def metrics(
     async with pool.acquire() as conn:
         relay_lag = await admin_metrics.event_log_lag_seconds(conn)
     outcomes = await admin_deliveries.outcomes_since(db, now - timedelta(hours=1))
+    lags = await consumer_lags(pool=pool)
     return MetricsRead(
         at=now,
         live_sockets=sum(s["sockets"] for s in samples),
@@ -125,6 +127,7 @@ async def metrics(
             oldest_age_seconds=backlogs["outbox"].oldest_age_seconds,
         ),
         event_log_lag_seconds=relay_lag,
+        consumers={name: {"behind": lag} for name, lag in lags.items()},
         processes=[_stats(s) for s in samples],
     )
 

@@ -1,41 +1,32 @@
 """The audit log (Mongo `audit_log`, `_id` = seq). Append-only: this module inserts and reads;
 nothing here (nor anywhere else) updates or deletes an entry.
 
-`publish` puts entries on the spine (outbox -> event log -> /admin room `audit`), so the live
-feed has the spine's ordering and replay.
+The live feed is `audit.entry` on the `admin:audit` stream, recorded by the audit consumer
+(server/services/admin_audit.py), so it has the spine's ordering and replay.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from pymongo.asynchronous.database import AsyncDatabase
-
-from server.domain.admin_audit import wire
-from server.domain.events import ADMIN_AUDIT_STREAM
 
 AUDIT_LOG = "audit_log"
 LIVE_EVENT = "audit.entry"
-_LIVE_IDS = uuid.UUID("0b6a4f53-7d0e-4c52-8d51-8c2b7d6f1a33")
 
 
 async def last(db: AsyncDatabase) -> dict[str, Any] | None:
     return await db[AUDIT_LOG].find_one({}, sort=[("_id", -1)])
 
 
-async def by_event_ids(db: AsyncDatabase, event_ids: list[str]) -> dict[str, dict[str, Any]]:
-    cursor = db[AUDIT_LOG].find({"event_id": {"$in": event_ids}})
-    return {doc["event_id"]: doc async for doc in cursor}
+async def by_event_id(db: AsyncDatabase, event_id: str) -> dict[str, Any] | None:
+    return await db[AUDIT_LOG].find_one({"event_id": event_id})
 
 
-async def append(db: AsyncDatabase, entries: Sequence[dict[str, Any]]) -> None:
-    if entries:
-        await db[AUDIT_LOG].insert_many([{"_id": e["seq"], **e} for e in entries], ordered=True)
+async def append(db: AsyncDatabase, entry: dict[str, Any]) -> None:
+    await db[AUDIT_LOG].insert_one({"_id": entry["seq"], **entry})
 
 
 def _filters(
@@ -91,24 +82,3 @@ async def about(db: AsyncDatabase, subject_id: str, limit: int) -> list[dict[str
     """The newest entries a user (or admin) did or was the target of."""
     query = {"$or": [{"actor.id": subject_id}, {"target.id": subject_id}]}
     return await db[AUDIT_LOG].find(query).sort("_id", -1).limit(limit).to_list(None)
-
-
-async def publish(conn: asyncpg.Connection, entries: Sequence[dict[str, Any]]) -> None:
-    """Record each entry on the `admin:audit` stream. Ids derive from the seq, so publishing
-    again (a consumer retrying a batch) records nothing twice."""
-    rows = [
-        (
-            uuid.uuid5(_LIVE_IDS, str(e["seq"])),
-            LIVE_EVENT,
-            [ADMIN_AUDIT_STREAM],
-            json.dumps(wire(e)),
-            e["at"],
-        )
-        for e in entries
-    ]
-    if rows:
-        await conn.executemany(
-            "INSERT INTO outbox (id, type, streams, data, occurred_at) "
-            "VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (id) DO NOTHING",
-            rows,
-        )

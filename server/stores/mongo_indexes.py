@@ -43,6 +43,18 @@ INDEXES: list[IndexSpec] = [
     IndexSpec("audit_log", [("action", 1), ("_id", -1)], {"name": "action"}),
     IndexSpec("audit_log", [("at", 1)], {"name": "at"}),
     IndexSpec("process_stats", [("at", 1)], {"name": "at"}),
+    # The inbox (server/stores/notification_inbox.py): a user's items newest first, and the
+    # unread count.
+    IndexSpec(
+        "notifications",
+        [("user_id", 1), ("seq", -1)],
+        {"name": "user_newest"},
+    ),
+    IndexSpec(
+        "notifications",
+        [("user_id", 1), ("read_at", 1), ("archived_at", 1)],
+        {"name": "user_unread"},
+    ),
 ]
 
 
