@@ -51,21 +51,30 @@ async def _ok(resp, status: int = 200) -> dict:
 
 
 async def _block(w: World) -> str:
-    await _ok(await w.client.post(f"{ADMIN_API}/users/{w.user.id}/block",
-                                  json={"reason": "spam"}, headers=w.admin.headers))  # fmt: skip
+    await _ok(
+        await w.client.post(
+            f"{ADMIN_API}/users/{w.user.id}/block", json={"reason": "spam"}, headers=w.admin.headers
+        )
+    )
     return str(w.user.id)
 
 
 async def _unblock(w: World) -> str:
     await _block(w)
-    await _ok(await w.client.post(f"{ADMIN_API}/users/{w.user.id}/unblock",
-                                  headers=w.admin.headers), 204)  # fmt: skip
+    await _ok(
+        await w.client.post(f"{ADMIN_API}/users/{w.user.id}/unblock", headers=w.admin.headers), 204
+    )
     return str(w.user.id)
 
 
 async def _permissions(w: World) -> str:
-    await _ok(await w.client.patch(f"{ADMIN_API}/users/{w.user.id}/permissions",
-                                   json={"can_enroll": False}, headers=w.admin.headers))  # fmt: skip
+    await _ok(
+        await w.client.patch(
+            f"{ADMIN_API}/users/{w.user.id}/permissions",
+            json={"can_enroll": False},
+            headers=w.admin.headers,
+        )
+    )
     return str(w.user.id)
 
 
@@ -75,15 +84,19 @@ async def _view(w: World) -> str:
 
 
 async def _rule_create(w: World) -> str:
-    rule = await _ok(await w.client.post(f"{ADMIN_API}/rules", json=RULE,
-                                         headers=w.admin.headers), 201)  # fmt: skip
+    rule = await _ok(
+        await w.client.post(f"{ADMIN_API}/rules", json=RULE, headers=w.admin.headers), 201
+    )
     return rule["id"]
 
 
 async def _rule_update(w: World) -> str:
     rule_id = await _rule_create(w)
-    await _ok(await w.client.patch(f"{ADMIN_API}/rules/{rule_id}", json={"title": "Kinder"},
-                                   headers=w.admin.headers))  # fmt: skip
+    await _ok(
+        await w.client.patch(
+            f"{ADMIN_API}/rules/{rule_id}", json={"title": "Kinder"}, headers=w.admin.headers
+        )
+    )
     return rule_id
 
 
@@ -95,35 +108,43 @@ async def _rule_delete(w: World) -> str:
 
 async def _rule_accept(w: World) -> str:
     rule_id = await _rule_create(w)
-    await _ok(await w.client.post(f"{API}/rules/{rule_id}/accept", json={"version": 1},
-                                  headers=w.user.headers))  # fmt: skip
+    await _ok(
+        await w.client.post(
+            f"{API}/rules/{rule_id}/accept", json={"version": 1}, headers=w.user.headers
+        )
+    )
     return rule_id
 
 
 async def _admin_create(w: World) -> str:
     body = {"email": "new-admin@example.com", "name": "New", "password": "another passphrase"}
-    created = await _ok(await w.client.post(f"{ADMIN_API}/admins", json=body,
-                                             headers=w.admin.headers), 201)  # fmt: skip
+    created = await _ok(
+        await w.client.post(f"{ADMIN_API}/admins", json=body, headers=w.admin.headers), 201
+    )
     return created["id"]
 
 
 async def _admin_delete(w: World) -> str:
     admin_id = await _admin_create(w)
-    await _ok(await w.client.delete(f"{ADMIN_API}/admins/{admin_id}", headers=w.admin.headers),
-              204)  # fmt: skip
+    await _ok(await w.client.delete(f"{ADMIN_API}/admins/{admin_id}", headers=w.admin.headers), 204)
     return admin_id
 
 
 async def _admin_login(w: World) -> str:
-    await _ok(await w.client.post(f"{ADMIN_API}/auth/login",
-                                  json={"email": w.admin.email, "password": ADMIN_PASSWORD}))  # fmt: skip
+    await _ok(
+        await w.client.post(
+            f"{ADMIN_API}/auth/login", json={"email": w.admin.email, "password": ADMIN_PASSWORD}
+        )
+    )
     return str(w.admin.id)
 
 
 async def _enroll(w: World) -> str:
     course = await create_course(w.client, w.other)
-    await _ok(await w.client.post(f"{API}/courses/{course['id']}/enrollments",
-                                  headers=w.user.headers), 201)  # fmt: skip
+    await _ok(
+        await w.client.post(f"{API}/courses/{course['id']}/enrollments", headers=w.user.headers),
+        201,
+    )
     return f"{course['id']}:{w.user.id}"
 
 
@@ -170,26 +191,30 @@ async def test_each_kind_of_action_is_one_entry_with_actor_target_and_changes(
 async def test_search_filters_and_pages_newest_first(client, admins, users, db):
     admin, user = await admins.create(), await users.create()
     for reason in ("a", "b"):
-        await client.post(f"{ADMIN_API}/users/{user.id}/block", json={"reason": reason},
-                          headers=admin.headers)  # fmt: skip
+        await client.post(
+            f"{ADMIN_API}/users/{user.id}/block", json={"reason": reason}, headers=admin.headers
+        )
         await client.post(f"{ADMIN_API}/users/{user.id}/unblock", headers=admin.headers)
     everything = await entries(client, admin, db)
     seqs = [e["seq"] for e in everything]
     assert seqs == sorted(seqs, reverse=True) and seqs == list(range(len(seqs), 0, -1))
     blocks = await entries(client, admin, db, action="user.block")
     assert [e["changes"]["reason"][1] for e in blocks] == ["b", "a"]
-    mine = await entries(client, admin, db, actor_id=str(admin.id), target_kind="user",
-                         target_id=str(user.id))  # fmt: skip
+    mine = await entries(
+        client, admin, db, actor_id=str(admin.id), target_kind="user", target_id=str(user.id)
+    )
     assert {e["action"] for e in mine} == {"user.block", "user.unblock"} and len(mine) == 4
     first = await client.get(f"{ADMIN_API}/audit", params={"limit": 3}, headers=admin.headers)
     page = await first.json()
     rest = await client.get(
-        f"{ADMIN_API}/audit", params={"limit": 50, "cursor": page["next_cursor"]},
+        f"{ADMIN_API}/audit",
+        params={"limit": 50, "cursor": page["next_cursor"]},
         headers=admin.headers,
-    )  # fmt: skip
+    )
     assert [e["seq"] for e in page["items"] + (await rest.json())["items"]] == seqs
-    window = await entries(client, admin, db, **{"from": "2026-01-05T09:00:00Z",
-                                                   "to": "2026-01-05T09:00:01Z"})  # fmt: skip
+    window = await entries(
+        client, admin, db, **{"from": "2026-01-05T09:00:00Z", "to": "2026-01-05T09:00:01Z"}
+    )
     assert len(window) == len(everything)  # the ManualClock never moved
     assert await entries(client, admin, db, **{"from": "2026-01-05T09:00:01Z"}) == []
     for bad in ({"action": "Block"}, {"actor_id": "me"}, {"from": "yesterday"}, {"x": "1"}):
@@ -199,30 +224,36 @@ async def test_search_filters_and_pages_newest_first(client, admins, users, db):
 
 async def test_exports_stream_every_matching_entry(client, admins, users, db):
     admin, user = await admins.create(), await users.create()
-    await client.post(f"{ADMIN_API}/users/{user.id}/block", json={"reason": "x, \"quoted\""},
-                      headers=admin.headers)  # fmt: skip
+    await client.post(
+        f"{ADMIN_API}/users/{user.id}/block", json={"reason": 'x, "quoted"'}, headers=admin.headers
+    )
     everything = await entries(client, admin, db, limit=200)
-    resp = await client.get(f"{ADMIN_API}/audit/export", params={"format": "jsonl"},
-                            headers=admin.headers)  # fmt: skip
+    resp = await client.get(
+        f"{ADMIN_API}/audit/export", params={"format": "jsonl"}, headers=admin.headers
+    )
     assert resp.status == 200 and resp.headers["Content-Type"] == "application/x-ndjson"
     lines = [json.loads(line) for line in (await resp.text()).splitlines()]
     assert lines == sorted(everything, key=lambda e: e["seq"])
-    resp = await client.get(f"{ADMIN_API}/audit/export",
-                            params={"format": "csv", "action": "user.block"},
-                            headers=admin.headers)  # fmt: skip
+    resp = await client.get(
+        f"{ADMIN_API}/audit/export",
+        params={"format": "csv", "action": "user.block"},
+        headers=admin.headers,
+    )
     rows = list(csv.DictReader(io.StringIO(await resp.text())))
     assert len(rows) == 1 and rows[0]["action"] == "user.block"
     assert json.loads(rows[0]["changes"])["reason"] == [None, 'x, "quoted"']
-    bad = await client.get(f"{ADMIN_API}/audit/export", params={"format": "xml"},
-                           headers=admin.headers)  # fmt: skip
+    bad = await client.get(
+        f"{ADMIN_API}/audit/export", params={"format": "xml"}, headers=admin.headers
+    )
     assert bad.status == 422
 
 
 async def test_verify_names_the_first_altered_or_missing_entry(client, admins, users, db, mongo):
     admin, user = await admins.create(), await users.create()
     for reason in ("one", "two", "three"):
-        await client.post(f"{ADMIN_API}/users/{user.id}/block", json={"reason": reason},
-                          headers=admin.headers)  # fmt: skip
+        await client.post(
+            f"{ADMIN_API}/users/{user.id}/block", json={"reason": reason}, headers=admin.headers
+        )
         await client.post(f"{ADMIN_API}/users/{user.id}/unblock", headers=admin.headers)
     last = len(await entries(client, admin, db, limit=200))
 
@@ -244,8 +275,9 @@ async def test_verify_names_the_first_altered_or_missing_entry(client, admins, u
     gap = await verify(from_seq=target + 1)
     assert gap["first_broken_seq"] == target + 2 and gap["reason"] == "missing_or_reordered"
     assert (await verify(from_seq=target + 1, to_seq=target + 2))["first_broken_seq"] == target + 2
-    bad = await client.get(f"{ADMIN_API}/audit/verify", params={"from_seq": 5, "to_seq": 2},
-                           headers=admin.headers)  # fmt: skip
+    bad = await client.get(
+        f"{ADMIN_API}/audit/verify", params={"from_seq": 5, "to_seq": 2}, headers=admin.headers
+    )
     assert bad.status == 422
 
 
@@ -257,35 +289,48 @@ async def test_no_secret_ever_reaches_the_audit_log(client, admins, users, db, m
     await register(client, "walker@example.com", name="Walker")
     pin = await pin_for(data_dir, "walker@example.com")
     secrets.append(pin)
-    resp = await client.post(f"{API}/auth/verify-email",
-                             json={"email": "walker@example.com", "pin": pin})  # fmt: skip
+    resp = await client.post(
+        f"{API}/auth/verify-email", json={"email": "walker@example.com", "pin": pin}
+    )
     assert resp.status == 200
-    login = await (await client.post(f"{API}/auth/login", json={
-        "email": "walker@example.com", "password": PASSWORD})).json()  # fmt: skip
+    login = await (
+        await client.post(
+            f"{API}/auth/login", json={"email": "walker@example.com", "password": PASSWORD}
+        )
+    ).json()
     secrets += [login["access_token"], login["refresh_token"]]
-    refreshed = await (await client.post(f"{API}/auth/refresh",
-                                         json={"refresh_token": login["refresh_token"]})).json()  # fmt: skip
+    refreshed = await (
+        await client.post(f"{API}/auth/refresh", json={"refresh_token": login["refresh_token"]})
+    ).json()
     secrets += [refreshed["access_token"], refreshed["refresh_token"]]
     await client.post(f"{API}/auth/password/forgot", json={"email": "walker@example.com"})
     reset = (await last_email(data_dir, "walker@example.com", "password_reset"))["params"]["token"]
     secrets.append(reset)
-    resp = await client.post(f"{API}/auth/password/reset",
-                             json={"token": reset, "new_password": "a brand new secret"})  # fmt: skip
+    resp = await client.post(
+        f"{API}/auth/password/reset", json={"token": reset, "new_password": "a brand new secret"}
+    )
     assert resp.status == 200
     secrets.append("a brand new secret")
     admin = await admins.create()
-    session = await (await client.post(f"{ADMIN_API}/auth/login", json={
-        "email": admin.email, "password": ADMIN_PASSWORD})).json()  # fmt: skip
+    session = await (
+        await client.post(
+            f"{ADMIN_API}/auth/login", json={"email": admin.email, "password": ADMIN_PASSWORD}
+        )
+    ).json()
     secrets += [admin.token, session["access_token"], session["refresh_token"]]
     body = {"email": "second@example.com", "name": "Second", "password": "another passphrase"}
     await client.post(f"{ADMIN_API}/admins", json=body, headers=bearer(session))
-    rotated = await (await client.post(f"{ADMIN_API}/auth/refresh", json={
-        "refresh_token": session["refresh_token"]})).json()  # fmt: skip
+    rotated = await (
+        await client.post(
+            f"{ADMIN_API}/auth/refresh", json={"refresh_token": session["refresh_token"]}
+        )
+    ).json()
     secrets += [rotated["access_token"], rotated["refresh_token"]]
     await client.post(f"{ADMIN_API}/auth/logout", json={"refresh_token": rotated["refresh_token"]})
     user = await users.create()
-    await client.post(f"{ADMIN_API}/users/{user.id}/block", json={"reason": "walk"},
-                      headers=bearer(rotated))  # fmt: skip
+    await client.post(
+        f"{ADMIN_API}/users/{user.id}/block", json={"reason": "walk"}, headers=bearer(rotated)
+    )
     await settled(db)
     stored = [doc async for doc in mongo.audit_log.find({})]
     assert len(stored) >= 6
