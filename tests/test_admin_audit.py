@@ -7,26 +7,38 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from server.keys import SETTINGS
+from server.domain.context import user_context
+from server.keys import CLOCK, MONGO_DB, PG_POOL, SETTINGS
+from server.services.admin_audit import AuditLogWriter
+from server.services.consumers import Consumer, consume_batch, ensure_offset
+from server.services.unit_of_work import unit_of_work
 from server.settings import Settings
+from server.stores import outbox
 from tests.accounts_flow import PASSWORD, bearer, last_email, pin_for, register
 from tests.admin_helpers import ADMIN_API, ADMIN_PASSWORD, TestAdmin
-from tests.consumer_helpers import settled
+from tests.consumer_helpers import relay_all, settled
 from tests.course_helpers import API, create_course
 
 RULE = {"title": "Be kind", "description": "No insults.", "effective_from": "2026-03-01T00:00:00Z"}
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
+def audit_consumer() -> bool:
+    return True
+
+
+@pytest.fixture
+def settings(settings: Settings, audit_consumer: bool) -> Settings:
     settings.realtime_relay_poll_seconds = 0.2
     settings.consumer_poll_seconds = 0.1
+    settings.audit_consumer_enabled = audit_consumer
     return settings
 
 
@@ -337,3 +349,48 @@ async def test_no_secret_ever_reaches_the_audit_log(client, admins, users, db, m
     text = json.dumps(stored, default=str)
     for secret in secrets:
         assert secret not in text, f"a secret reached the audit log: {secret[:6]}..."
+
+
+class Crash(RuntimeError):
+    """A process dying after the audit entries were written, before the batch committed."""
+
+
+@pytest.mark.parametrize("audit_consumer", [False])  # this test drives its own
+async def test_a_batch_run_again_after_a_crash_appends_nothing_twice(
+    client, app, db, mongo, admins, audit_consumer
+):
+    """Five audit records in batches of two; the first batch dies after its bulk insert. The
+    retry finds its entries, the chain stays whole, and each entry is published once."""
+    ctx = user_context(uuid.uuid4())
+    for i in range(5):
+        async with unit_of_work(pool=app[PG_POOL], clock=app[CLOCK], context=ctx) as uow:
+            uow.audit("probe.make", target=("probe", str(i)))
+    await relay_all(app)
+    writer = AuditLogWriter(app[MONGO_DB])
+    crashes = [True]
+
+    async def handler(batch, event) -> None:
+        await writer(batch, event)
+        if crashes and len(batch.before_commit) == 1:
+
+            async def crash() -> None:
+                crashes.clear()
+                raise Crash
+
+            batch.before_commit.append(crash)  # after the writer's bulk insert
+
+    consumer = Consumer(name="audit-crash", handlers={"audit.recorded": handler},
+                        start="beginning", batch_size=2)  # fmt: skip
+    await ensure_offset(pool=app[PG_POOL], clock=app[CLOCK], consumer=consumer)
+    with pytest.raises(Crash):
+        await consume_batch(pool=app[PG_POOL], clock=app[CLOCK], consumer=consumer)
+    assert await mongo.audit_log.count_documents({}) == 2  # written, but not committed
+    while await consume_batch(pool=app[PG_POOL], clock=app[CLOCK], consumer=consumer):
+        pass
+    stored = [d async for d in mongo.audit_log.find({}).sort("_id", 1)]
+    assert [d["target"]["id"] for d in stored] == ["0", "1", "2", "3", "4"]
+    assert [d["seq"] for d in stored] == [1, 2, 3, 4, 5]
+    live = await outbox.recorded(db, type="audit.entry")
+    assert sorted(json.loads(r["data"])["seq"] for r in live) == [1, 2, 3, 4, 5]
+    resp = await client.get(f"{ADMIN_API}/audit/verify", headers=(await admins.create()).headers)
+    assert (await resp.json())["ok"]

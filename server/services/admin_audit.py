@@ -39,21 +39,31 @@ _LIVE_IDS = uuid.UUID("0b6a4f53-7d0e-4c52-8d51-8c2b7d6f1a33")
 
 
 class AuditLogWriter:
-    """The consumer's handler; keeps the chain's head between the records of one batch."""
+    """The consumer's handler. Entries of one batch are chained in memory and written with one
+    bulk insert when the batch ends (before it commits)."""
 
     def __init__(self, db: AsyncDatabase) -> None:
         self.db = db
         self._batch: ConsumerBatch | None = None
-        self._head: dict[str, Any] | None = None
+        self._head: dict[str, Any] | None = None  # the newest entry, written or pending
+        self._pending: list[dict[str, Any]] = []
+        self._written: dict[int, dict[str, Any]] | None = None  # source_seq -> entry (retries)
+
+    async def _begin(self, batch: ConsumerBatch) -> None:
+        # Another process may have appended since our last batch: start from the stored head.
+        self._batch, self._pending, self._written = batch, [], None
+        self._head = await store.last(self.db)
+        batch.before_commit.append(self._flush)
+
+    async def _flush(self) -> None:
+        await store.append_many(self.db, self._pending)
 
     async def __call__(self, batch: ConsumerBatch, event: ConsumedEvent) -> None:
-        if batch is not self._batch:  # another process may have appended since our last batch
-            self._batch, self._head = batch, await store.last(self.db)
+        if batch is not self._batch:
+            await self._begin(batch)
         head = self._head
-        if head is not None and head.get("source_seq", 0) >= event.seq:
-            entry = await store.by_event_id(self.db, str(event.id))  # written by a failed try
-            if entry is None:
-                raise RuntimeError(f"audit record {event.id} is behind the log but not in it")
+        if head is not None and not self._pending and head["source_seq"] >= event.seq:
+            entry = await self._already_written(event)
         else:
             entry = build_entry(
                 seq=head["seq"] + 1 if head else 1,
@@ -64,7 +74,7 @@ class AuditLogWriter:
                 data=event.data,
                 context=event.context,
             )
-            await store.append(self.db, entry)
+            self._pending.append(entry)
             self._head = entry
         batch.record(
             DomainEvent(
@@ -75,6 +85,17 @@ class AuditLogWriter:
                 id=uuid.uuid5(_LIVE_IDS, str(entry["seq"])),
             )
         )
+
+    async def _already_written(self, event: ConsumedEvent) -> dict[str, Any]:
+        """A batch run again after its bulk insert but before its commit: its entries are the
+        newest ones (at most a batch of them)."""
+        if self._written is None:
+            tail = await store.tail(self.db, BATCH)
+            self._written = {e["source_seq"]: e for e in tail}
+        entry = self._written.get(event.seq)
+        if entry is None or entry["event_id"] != str(event.id):
+            raise RuntimeError(f"audit record {event.id} is behind the log but not in it")
+        return entry
 
 
 def audit_consumer(db: AsyncDatabase) -> Consumer:

@@ -7,7 +7,7 @@ The live feed is `audit.entry` on the `admin:audit` stream, recorded by the audi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,12 +21,15 @@ async def last(db: AsyncDatabase) -> dict[str, Any] | None:
     return await db[AUDIT_LOG].find_one({}, sort=[("_id", -1)])
 
 
-async def by_event_id(db: AsyncDatabase, event_id: str) -> dict[str, Any] | None:
-    return await db[AUDIT_LOG].find_one({"event_id": event_id})
+async def tail(db: AsyncDatabase, count: int) -> list[dict[str, Any]]:
+    """The newest `count` entries."""
+    return await db[AUDIT_LOG].find({}).sort("_id", -1).limit(count).to_list(None)
 
 
-async def append(db: AsyncDatabase, entry: dict[str, Any]) -> None:
-    await db[AUDIT_LOG].insert_one({"_id": entry["seq"], **entry})
+async def append_many(db: AsyncDatabase, entries: Sequence[dict[str, Any]]) -> None:
+    """Entries in seq order; `_id` is the seq, so an entry can never be written twice."""
+    if entries:
+        await db[AUDIT_LOG].insert_many([{"_id": e["seq"], **e} for e in entries], ordered=True)
 
 
 def _filters(

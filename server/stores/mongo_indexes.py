@@ -37,11 +37,9 @@ INDEXES: list[IndexSpec] = [
     IndexSpec("rule_versions", [("rule_id", 1), ("version", 1)], {"name": "rule_version"}),
     IndexSpec("rule_acceptances", [("rule_id", 1), ("version", 1)], {"name": "rule_version"}),
     IndexSpec("rule_acceptances", [("user_id", 1)], {"name": "user"}),
-    IndexSpec("audit_log", [("event_id", 1)], {"unique": True, "name": "event"}),
     IndexSpec("audit_log", [("actor.id", 1), ("_id", -1)], {"name": "actor"}),
     IndexSpec("audit_log", [("target.id", 1), ("_id", -1)], {"name": "target"}),
     IndexSpec("audit_log", [("action", 1), ("_id", -1)], {"name": "action"}),
-    IndexSpec("audit_log", [("at", 1)], {"name": "at"}),
     IndexSpec("process_stats", [("at", 1)], {"name": "at"}),
     # The inbox (server/stores/notification_inbox.py): a user's items newest first, and the
     # unread count.
