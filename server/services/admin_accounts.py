@@ -17,7 +17,8 @@ from server.pg_pool import Pool
 from server.services.admin_intents import mongo_change
 from server.services.passwords import Passwords
 from server.stores import admin_accounts as store
-from server.stores import admin_sessions
+from server.stores import credentials
+from server.stores.credentials import ADMINS
 
 # Admin account events have no reader but the realtime layer (a removed admin's sockets end).
 ADMINS_STREAM = "admins"
@@ -84,7 +85,7 @@ async def remove_admin(
         now = change.uow.now
         removed = event("admin.removed", ADMINS_STREAM, at=now, admin_id=str(admin_id))
         await change.stage("admin.remove", {"admin_id": str(admin_id), "at": now}, removed)
-        await admin_sessions.revoke_all(change.uow.conn, admin_id, now)
+        await credentials.revoke_all_for_user(change.uow.conn, admin_id, now, table=ADMINS)
         change.uow.audit(
             "admin.delete", target=("admin", admin_id), changes={"status": ["active", "removed"]}
         )

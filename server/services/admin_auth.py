@@ -21,7 +21,8 @@ from server.services.sessions import account_locked, invalid_credentials
 from server.services.unit_of_work import UnitOfWork, unit_of_work
 from server.stores import admin_accounts as admins
 from server.stores import admin_sessions as store
-from server.stores import mail_queue
+from server.stores import credentials, mail_queue
+from server.stores.credentials import ADMINS
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,15 @@ async def revoked_admins(
 async def _issue(env: AdminEnv, uow: UnitOfWork, doc: dict, family_id: uuid.UUID | None):
     policy, now = env.accounts.policy, uow.now
     refresh = accounts.new_opaque_token()
-    await store.put_refresh(
+    await credentials.put_refresh(
         uow.conn,
         family_id=family_id or uuid.uuid4(),
-        admin_id=uuid.UUID(doc["_id"]),
+        user_id=uuid.UUID(doc["_id"]),
         token_hash=accounts.token_digest(refresh),
         token_version=doc["token_version"],
         now=now,
         expires_at=now + policy.refresh_ttl,
+        table=ADMINS,
     )
     access = issue_access_token(
         secret=env.accounts.secret,
@@ -157,7 +159,9 @@ async def refresh(env: AdminEnv, *, refresh_token: str, context: RequestContext)
     acc = env.accounts
     digest = accounts.token_digest(refresh_token)
     async with acc.pool.acquire() as conn:
-        found = await store.refresh_for_update(conn, digest)  # no lock: only to find the admin
+        found = await credentials.refresh_for_update(
+            conn, digest, table=ADMINS
+        )  # no lock: only to find the admin
     if found is None:
         raise Unauthenticated("The refresh token is not valid.", code="invalid_refresh_token")
     admin_id = found["admin_id"]
@@ -165,7 +169,7 @@ async def refresh(env: AdminEnv, *, refresh_token: str, context: RequestContext)
     ctx = admin_context(admin_id, ip=context.ip, request_id=context.request_id)
     error: DomainError | None = None
     async with unit_of_work(pool=acc.pool, clock=acc.clock, context=ctx) as uow:
-        token = await store.refresh_for_update(uow.conn, digest)
+        token = await credentials.refresh_for_update(uow.conn, digest, table=ADMINS)
         assert token is not None  # rows are never deleted
         if token["revoked_at"] is not None:
             raise Unauthenticated("The session was ended.", code="refresh_token_revoked")
@@ -183,14 +187,14 @@ async def refresh(env: AdminEnv, *, refresh_token: str, context: RequestContext)
         ):
             error = Unauthenticated("The session was ended.", code="refresh_token_revoked")
         if error is not None:
-            await store.revoke_family(uow.conn, token["family_id"], uow.now)
+            await credentials.revoke_family(uow.conn, token["family_id"], uow.now, table=ADMINS)
             uow.audit(
                 "admin.session_revoke",
                 target=("admin", admin_id),
                 changes={"reason": [None, error.code]},
             )
         else:
-            await store.mark_used(uow.conn, token["id"], uow.now)
+            await credentials.mark_refresh_used(uow.conn, token["id"], uow.now, table=ADMINS)
             uow.audit("admin.refresh", target=("admin", admin_id))
             return await _issue(env, uow, doc, token["family_id"])
     raise error
@@ -200,10 +204,10 @@ async def logout(env: AdminEnv, *, refresh_token: str, context: RequestContext) 
     acc = env.accounts
     digest = accounts.token_digest(refresh_token)
     async with acc.pool.acquire() as conn:
-        found = await store.refresh_for_update(conn, digest)
+        found = await credentials.refresh_for_update(conn, digest, table=ADMINS)
     if found is None or found["revoked_at"] is not None:
         return  # unknown or already ended: nothing to do
     ctx = admin_context(found["admin_id"], ip=context.ip, request_id=context.request_id)
     async with unit_of_work(pool=acc.pool, clock=acc.clock, context=ctx) as uow:
-        await store.revoke_family(uow.conn, found["family_id"], uow.now)
+        await credentials.revoke_family(uow.conn, found["family_id"], uow.now, table=ADMINS)
         uow.audit("admin.logout", target=("admin", found["admin_id"]))
