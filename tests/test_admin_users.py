@@ -14,12 +14,15 @@ from server.settings import Settings
 from server.stores import outbox
 from tests.accounts_flow import bearer, login, signup
 from tests.admin_helpers import ADMIN_API
+from tests.consumer_helpers import settled
 from tests.course_helpers import API, course_body, create_course, enroll
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     settings.admin_block_poll_seconds = 0.05  # the self-lifting block is seen at once
+    settings.realtime_relay_poll_seconds = 0.2
+    settings.consumer_poll_seconds = 0.1
     return settings
 
 
@@ -254,3 +257,30 @@ async def test_bad_permission_changes_are_422(client, admins, users, db, body):
     )
     assert resp.status == 422
     assert await db.fetchval("SELECT count(*) FROM user_permissions") == 0
+
+
+async def test_blocked_users_and_rule_audiences_are_notified(client, admins, users, db, mongo):
+    """The events carry what the notifications consumer needs: the blocked user gets an email,
+    and a rule for students reaches the students."""
+    admin, user, owner = await admins.create(), await users.create(), await users.create()
+    student = await users.create()
+    course = await create_course(client, owner)
+    await enroll(client, student, course["id"])
+    await client.post(
+        f"{ADMIN_API}/users/{user.id}/block", json={"reason": "spam"}, headers=admin.headers
+    )
+    rule = {
+        "title": "Be kind",
+        "description": "No insults.",
+        "effective_from": "2026-03-01T00:00:00Z",
+        "conditions": {"applies_to": "students"},
+    }
+    assert (await client.post(f"{ADMIN_API}/rules", json=rule, headers=admin.headers)).status == 201
+    await settled(db)
+    blocked = await mongo.notification_deliveries.find_one({"type": "account.blocked"})
+    assert blocked["user_id"] == str(user.id) and blocked["channel"] == "email"
+    assert "spam" in blocked["body"]
+    told = {
+        d["user_id"] async for d in mongo.notification_deliveries.find({"type": "rule.published"})
+    }
+    assert told == {str(student.id)}

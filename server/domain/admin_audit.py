@@ -129,15 +129,18 @@ class ChainCheck:
 # --- admins' reads ---
 
 
-class AuditQuery(Strict):
+class AuditFilters(Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     actor_id: uuid.UUID | None = None
     action: Action | None = None
     target_kind: Kind | None = None
     target_id: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
-    from_: AwareDatetime | None = Field(None, alias="from")
-    to: AwareDatetime | None = None
+    from_: AwareDatetime | None = Field(None, alias="from", description="`at` on or after")
+    to: AwareDatetime | None = Field(None, description="`at` before")
+
+
+class AuditQuery(AuditFilters):
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=200)
 
@@ -167,7 +170,7 @@ class VerifyResult(BaseModel):
     reason: str | None
 
 
-class ExportQuery(AuditQuery):
+class ExportQuery(AuditFilters):
     format: Literal["csv", "jsonl"] = "jsonl"
 
 

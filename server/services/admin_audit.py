@@ -20,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from server.domain.admin_audit import (
     GENESIS,
+    AuditFilters,
     AuditPage,
     AuditQuery,
     ChainCheck,
@@ -107,7 +108,7 @@ def audit_consumer(db: AsyncDatabase) -> Consumer:
     )
 
 
-def _filters(query: AuditQuery) -> dict[str, Any]:
+def _filters(query: AuditFilters) -> dict[str, Any]:
     return {
         "actor_id": str(query.actor_id) if query.actor_id else None,
         "action": query.action,
@@ -153,6 +154,6 @@ async def verify(*, db: AsyncDatabase, from_seq: int, to_seq: int | None) -> Ver
     )
 
 
-async def export(*, db: AsyncDatabase, query: AuditQuery) -> AsyncIterator[dict[str, Any]]:
+async def export(*, db: AsyncDatabase, query: AuditFilters) -> AsyncIterator[dict[str, Any]]:
     async for entry in store.scan(db, **_filters(query)):
         yield entry
