@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import timedelta
 
+from server.stores import outbox
 from tests.accounts_flow import PASSWORD, bearer, error_of, last_email, login, signup
 from tests.mail import outbox_emails
 
@@ -55,8 +57,8 @@ async def test_blocked_account_is_refused_after_the_password(client, settings, d
     )
 
 
-async def test_five_failures_lock_the_account_for_fifteen_minutes(client, settings, clock):
-    await signup(client, settings.data_dir, EMAIL)
+async def test_five_failures_lock_the_account_for_fifteen_minutes(client, settings, clock, db):
+    session = await signup(client, settings.data_dir, EMAIL)
     for _ in range(4):
         assert await error_of(await attempt(client, password="wrong password")) == (
             401,
@@ -65,8 +67,13 @@ async def test_five_failures_lock_the_account_for_fifteen_minutes(client, settin
     resp = await attempt(client, password="wrong password")
     assert await error_of(resp) == (429, "account_locked")
     assert int(resp.headers["Retry-After"]) == 15 * 60
-    warning = await last_email(settings.data_dir, EMAIL, "account_locked")
-    assert warning["params"]["minutes"] == 15
+    # The owner is warned through the notifications pipeline, which takes this event.
+    [locked] = await outbox.recorded(db, type="account.locked")
+    assert list(locked["streams"]) == [f"user:{session['user']['id']}"]
+    assert json.loads(locked["data"]) == {
+        "user_id": session["user"]["id"],
+        "until": (clock.now() + timedelta(minutes=15)).isoformat(),
+    }
     # Even the right password waits out the lock.
     clock.advance(timedelta(minutes=10))
     resp = await attempt(client)

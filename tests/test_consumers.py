@@ -12,6 +12,7 @@ import pytest
 from server.app import create_app
 from server.domain.events import event, user_stream
 from server.keys import CLOCK, CONSUMERS, MONGO_DB, PG_POOL
+from server.metrics import CONSUMER_LAG
 from server.services.consumers import BUSY, consume_batch, ensure_offset
 from server.settings import Settings
 from server.stores import outbox
@@ -141,7 +142,7 @@ async def test_two_processes_consuming_together_handle_each_event_once(
 ):
     settings.realtime_relay_enabled = True
     settings.consumers_enabled = True
-    settings.consumer_poll_seconds = 0.01
+    settings.consumer_poll_seconds = 0.05
     for tag in ("a", "b"):
         app = create_app(settings, clock=clock)
         app[CONSUMERS].append(
@@ -158,3 +159,16 @@ async def test_two_processes_consuming_together_handle_each_event_once(
     assert len(runs) == 60 and set(runs) == {1}
     done = [json.loads(r["data"])["n"] for r in await outbox.recorded(db, type="probe.done")]
     assert sorted(done) == numbers
+
+
+async def test_each_consumers_lag_is_a_gauge(aiohttp_client, settings, clock, db, fake_dogstatsd):
+    settings.realtime_relay_enabled = True
+    settings.dd_agent_host = "127.0.0.1"
+    settings.dd_dogstatsd_port = fake_dogstatsd.port
+    settings.metrics_interval_seconds = 0.2
+    await aiohttp_client(create_app(settings, clock=clock))  # consumers are off: they lag
+    await make(db, clock, 1, 2, 3)
+    lag = f"classconnect.{CONSUMER_LAG}"
+    await fake_dogstatsd.wait_for(
+        lambda s: s.name == lag and s.tag("consumer") == "notifications" and s.value == 3
+    )

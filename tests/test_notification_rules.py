@@ -232,7 +232,7 @@ def test_a_plan_follows_each_recipients_preferences():
     assert spanish_item["data"] == notice.links and spanish_item["read_at"] is None
     assert spanish_item["seq"] == english_item["seq"] == 41
     by = {(d.user_id, d.channel): d for d in result.deliveries}
-    assert len(by) == 6
+    assert len(by) == 6  # every channel is on by default for grades
     assert (by[spanish, "email"].status, by[spanish, "email"].mode) == ("queued", "immediate")
     assert by[spanish, "email"].email == "a@example.test" and by[spanish, "push"].email is None
     assert (by[english, "email"].status, by[english, "email"].mode) == ("queued", "daily_digest")
@@ -240,3 +240,20 @@ def test_a_plan_follows_each_recipients_preferences():
     assert by[quiet, "email"].status == "queued"
     assert by[quiet, "push"].id == delivery_id(str(event_id), quiet, "push")
     assert by[quiet, "push"].notification_id == notification_id(event_id, quiet)
+
+
+def test_a_channel_off_by_default_leaves_no_delivery_unless_asked_for():
+    keen = uuid.uuid4()
+    ids = {"course_id": COURSE, "assignment_id": ASSIGNMENT, "submission_id": USER}
+    notice = notice_for("submission.created", ids)
+    recipients = [
+        Recipient(uuid.uuid4(), "a@example.test", NotificationPreferences()),
+        Recipient(keen, "k@example.test", NotificationPreferences(
+            events={"submission.created": {"email": "daily_digest"}})),
+    ]  # fmt: skip
+    result = plan(event_id=uuid.uuid4(), seq=1, notice=notice, values={}, recipients=recipients,
+                  occurred_at=AT, now=AT)  # fmt: skip
+    assert len(result.items) == 2
+    assert [(d.user_id, d.channel, d.mode) for d in result.deliveries] == [
+        (keen, "email", "daily_digest")
+    ]

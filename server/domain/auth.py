@@ -43,6 +43,11 @@ class PasswordReset(Strict):
     new_password: Password
 
 
+class PasswordChange(Strict):
+    current_password: Password
+    new_password: Password
+
+
 class Session(BaseModel):
     access_token: str
     refresh_token: str

@@ -37,8 +37,23 @@ class RequestContext:
     def as_dict(self) -> dict[str, Any]:
         return {"actor": self.actor.as_dict(), "ip": self.ip, "request_id": self.request_id}
 
+    def as_user(self, user_id: uuid.UUID) -> RequestContext:
+        """An anonymous request whose caller turned out to be `user_id` (a login, a PIN, a
+        reset token). Only an anonymous context may become one; a user stays who they are."""
+        if self.actor.kind == "user" and self.actor.id == user_id:
+            return self
+        if self.actor.kind != "system" or self.actor.id is not None:
+            raise ValueError(f"a {self.actor.kind} context cannot act as another user")
+        return user_context(user_id, ip=self.ip, request_id=self.request_id)
+
 
 SYSTEM = RequestContext(Actor("system"))
+
+
+def anonymous_context(*, ip: str | None, request_id: str | None = None) -> RequestContext:
+    """A request with no signed-in caller (sign-up, login, password recovery): a system actor
+    with the client's address, until the caller proves who they are (`as_user`)."""
+    return RequestContext(Actor("system"), ip=ip, request_id=request_id)
 
 
 def user_context(

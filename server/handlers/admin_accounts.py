@@ -6,7 +6,8 @@ from aiohttp import web
 
 from server.domain.admin import AdminCreate, AdminList, AdminLogin, AdminRead, AdminSession
 from server.domain.auth import Refresh
-from server.handlers.admin_context import admin_deps, admin_env, anonymous_context, require_admin
+from server.handlers.admin_context import admin_deps, admin_env, require_admin
+from server.handlers.auth_context import anonymous_request_context
 from server.handlers.io import json_response, path_uuid, read_json
 from server.handlers.routing import RouteTable
 from server.keys import MONGO_DB, PASSWORDS
@@ -29,7 +30,7 @@ async def login(request: web.Request) -> web.Response:
         admin_env(request),
         email=data.email,
         password=data.password,
-        context=anonymous_context(request),
+        context=anonymous_request_context(request),
     )
     return json_response(session)
 
@@ -45,7 +46,9 @@ async def login(request: web.Request) -> web.Response:
 async def refresh(request: web.Request) -> web.Response:
     data = await read_json(request, Refresh)
     session = await admin_auth.refresh(
-        admin_env(request), refresh_token=data.refresh_token, context=anonymous_context(request)
+        admin_env(request),
+        refresh_token=data.refresh_token,
+        context=anonymous_request_context(request),
     )
     return json_response(session)
 
@@ -54,7 +57,9 @@ async def refresh(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     data = await read_json(request, Refresh)
     await admin_auth.logout(
-        admin_env(request), refresh_token=data.refresh_token, context=anonymous_context(request)
+        admin_env(request),
+        refresh_token=data.refresh_token,
+        context=anonymous_request_context(request),
     )
     return web.Response(status=204)
 

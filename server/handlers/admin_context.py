@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server.domain.context import Actor, RequestContext, admin_context
+from server.domain.context import admin_context
 from server.domain.errors import Unauthenticated
 from server.handlers.accounts_common import accounts_env, client_address
 from server.handlers.auth_context import bearer_token
@@ -33,13 +33,6 @@ async def require_admin(request: web.Request) -> AdminPrincipal:
     )
     request[ADMIN_PRINCIPAL] = principal
     return principal
-
-
-def anonymous_context(request: web.Request) -> RequestContext:
-    """Before anyone is authenticated (login, refresh): only the address and the request id."""
-    return RequestContext(
-        Actor("system"), ip=client_address(request), request_id=request.get(REQUEST_ID)
-    )
 
 
 def admin_deps(

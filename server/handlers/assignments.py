@@ -14,7 +14,7 @@ from server.domain.assignments import (
     AssignmentUpdate,
 )
 from server.domain.submission_views import AttemptRead
-from server.handlers.auth_context import require_user
+from server.handlers.auth_context import mutation_deps, require_user
 from server.handlers.io import json_response, path_uuid, read_json, read_query, use_case_deps
 from server.handlers.routing import RouteTable
 from server.services import assignments, submissions
@@ -39,7 +39,7 @@ async def create_assignment(request: web.Request) -> web.Response:
     course_id = path_uuid(request, "course_id", not_found_code="course_not_found")
     data = await read_json(request, AssignmentCreate)
     created = await assignments.create_assignment(
-        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, data=data
+        **mutation_deps(request, user), course_id=course_id, data=data
     )
     return json_response(created, status=201)
 
@@ -105,7 +105,7 @@ async def update_assignment(request: web.Request) -> web.Response:
     ident = assignment_id(request)
     changes = await read_json(request, AssignmentUpdate)
     updated = await assignments.update_assignment(
-        **use_case_deps(request), actor_id=user.user_id, assignment_id=ident, changes=changes
+        **mutation_deps(request, user), assignment_id=ident, changes=changes
     )
     return json_response(updated)
 
@@ -116,7 +116,7 @@ async def update_assignment(request: web.Request) -> web.Response:
 async def delete_assignment(request: web.Request) -> web.Response:
     user = await require_user(request)
     await assignments.delete_assignment(
-        **use_case_deps(request), actor_id=user.user_id, assignment_id=assignment_id(request)
+        **mutation_deps(request, user), assignment_id=assignment_id(request)
     )
     return web.Response(status=204)
 
@@ -130,7 +130,7 @@ async def delete_assignment(request: web.Request) -> web.Response:
 async def publish_assignment(request: web.Request) -> web.Response:
     user = await require_user(request)
     published = await assignments.publish_assignment(
-        **use_case_deps(request), actor_id=user.user_id, assignment_id=assignment_id(request)
+        **mutation_deps(request, user), assignment_id=assignment_id(request)
     )
     return json_response(published)
 
@@ -145,6 +145,6 @@ async def publish_assignment(request: web.Request) -> web.Response:
 async def start_attempt(request: web.Request) -> web.Response:
     user = await require_user(request)
     attempt, created = await submissions.start_attempt(
-        **use_case_deps(request), actor_id=user.user_id, assignment_id=assignment_id(request)
+        **mutation_deps(request, user), assignment_id=assignment_id(request)
     )
     return json_response(attempt, status=201 if created else 200)

@@ -17,7 +17,8 @@ from server.domain.auth import (
     VerifyEmail,
 )
 from server.domain.users import UserCreate, UserRead
-from server.handlers.accounts_common import accounts_env, client_address
+from server.handlers.accounts_common import accounts_env
+from server.handlers.auth_context import anonymous_request_context
 from server.handlers.io import json_response, read_json
 from server.handlers.routing import RouteTable
 from server.keys import GOOGLE_VERIFIER
@@ -38,7 +39,7 @@ routes = RouteTable(tag="auth", prefix="/api/v1/auth")
 async def register(request: web.Request) -> web.Response:
     data = await read_json(request, UserCreate)
     user = await registration.register(
-        accounts_env(request), data=data, client_address=client_address(request)
+        accounts_env(request), context=anonymous_request_context(request), data=data
     )
     return json_response(user, status=201)
 
@@ -53,7 +54,12 @@ async def register(request: web.Request) -> web.Response:
 )
 async def verify_email(request: web.Request) -> web.Response:
     data = await read_json(request, VerifyEmail)
-    user = await registration.verify_email(accounts_env(request), email=data.email, pin=data.pin)
+    user = await registration.verify_email(
+        accounts_env(request),
+        context=anonymous_request_context(request),
+        email=data.email,
+        pin=data.pin,
+    )
     return json_response(user)
 
 
@@ -69,7 +75,7 @@ async def verify_email(request: web.Request) -> web.Response:
 async def resend_pin(request: web.Request) -> web.Response:
     data = await read_json(request, EmailOnly)
     await registration.resend_pin(
-        accounts_env(request), email=data.email, client_address=client_address(request)
+        accounts_env(request), context=anonymous_request_context(request), email=data.email
     )
     return json_response(
         Accepted(message="If this address is waiting for a PIN, a new one is on its way."),
@@ -89,9 +95,9 @@ async def login(request: web.Request) -> web.Response:
     data = await read_json(request, Login)
     session = await sessions.login(
         accounts_env(request),
+        context=anonymous_request_context(request),
         email=data.email,
         password=data.password,
-        client_address=client_address(request),
     )
     return json_response(session)
 
@@ -107,7 +113,11 @@ async def login(request: web.Request) -> web.Response:
 async def refresh(request: web.Request) -> web.Response:
     data = await read_json(request, Refresh)
     return json_response(
-        await sessions.refresh(accounts_env(request), refresh_token=data.refresh_token)
+        await sessions.refresh(
+            accounts_env(request),
+            context=anonymous_request_context(request),
+            refresh_token=data.refresh_token,
+        )
     )
 
 
@@ -121,7 +131,11 @@ async def refresh(request: web.Request) -> web.Response:
 )
 async def logout(request: web.Request) -> web.Response:
     data = await read_json(request, Refresh)
-    await sessions.logout(accounts_env(request), refresh_token=data.refresh_token)
+    await sessions.logout(
+        accounts_env(request),
+        context=anonymous_request_context(request),
+        refresh_token=data.refresh_token,
+    )
     return web.Response(status=204)
 
 
@@ -136,7 +150,10 @@ async def logout(request: web.Request) -> web.Response:
 async def google(request: web.Request) -> web.Response:
     data = await read_json(request, GoogleSignIn)
     session = await google_signin.sign_in(
-        accounts_env(request), google=request.app[GOOGLE_VERIFIER], id_token=data.id_token
+        accounts_env(request),
+        context=anonymous_request_context(request),
+        google=request.app[GOOGLE_VERIFIER],
+        id_token=data.id_token,
     )
     return json_response(session)
 
@@ -153,10 +170,10 @@ async def google_link(request: web.Request) -> web.Response:
     data = await read_json(request, GoogleLink)
     session = await google_signin.link(
         accounts_env(request),
+        context=anonymous_request_context(request),
         google=request.app[GOOGLE_VERIFIER],
         id_token=data.id_token,
         password=data.password,
-        client_address=client_address(request),
     )
     return json_response(session)
 
@@ -173,7 +190,7 @@ async def google_link(request: web.Request) -> web.Response:
 async def forgot_password(request: web.Request) -> web.Response:
     data = await read_json(request, EmailOnly)
     await recovery.forgot_password(
-        accounts_env(request), email=data.email, client_address=client_address(request)
+        accounts_env(request), context=anonymous_request_context(request), email=data.email
     )
     return json_response(
         Accepted(message="If an account uses this address, a reset link is on its way."),
@@ -192,6 +209,9 @@ async def forgot_password(request: web.Request) -> web.Response:
 async def reset_password(request: web.Request) -> web.Response:
     data = await read_json(request, PasswordReset)
     await recovery.reset_password(
-        accounts_env(request), token=data.token, new_password=data.new_password
+        accounts_env(request),
+        context=anonymous_request_context(request),
+        token=data.token,
+        new_password=data.new_password,
     )
     return json_response(Done(message="Password changed; log in again on every device."))

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server.domain.context import RequestContext, user_context
+from server.domain.context import RequestContext, anonymous_context, user_context
 from server.domain.errors import Unauthenticated
 from server.handlers.accounts_common import client_address
 from server.handlers.request_log import REQUEST_ID
@@ -53,6 +53,12 @@ def request_context(request: web.Request, principal: Principal | None = None) ->
     return user_context(
         principal.user_id, ip=client_address(request), request_id=request.get(REQUEST_ID)
     )
+
+
+def anonymous_request_context(request: web.Request) -> RequestContext:
+    """For the mutations a caller makes before signing in (sign-up, login, recovery): the
+    client's address and request id; the use case names the user once it is known."""
+    return anonymous_context(ip=client_address(request), request_id=request.get(REQUEST_ID))
 
 
 def mutation_deps(request: web.Request, principal: Principal | None = None) -> dict[str, Any]:

@@ -18,9 +18,9 @@ from server.domain.course_content import (
     ResourceUpdate,
     course_file_type,
 )
-from server.handlers.auth_context import require_user
+from server.handlers.auth_context import mutation_deps, require_user
 from server.handlers.errors import ApiError
-from server.handlers.io import json_response, path_uuid, read_json, too_large, use_case_deps
+from server.handlers.io import json_response, path_uuid, read_json, too_large
 from server.handlers.routing import RouteTable
 from server.keys import FILE_STORAGE, PG_POOL, SETTINGS
 from server.services import course_content as content
@@ -62,7 +62,7 @@ async def create_module(request: web.Request) -> web.Response:
     course_id = path_uuid(request, "course_id", not_found_code="course_not_found")
     data = await read_json(request, ModuleCreate)
     module = await content.create_module(
-        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, data=data
+        **mutation_deps(request, user), course_id=course_id, data=data
     )
     return json_response(module, status=201)
 
@@ -79,9 +79,7 @@ async def update_module(request: web.Request) -> web.Response:
     module_id = path_uuid(request, "module_id", not_found_code="module_not_found")
     data = await read_json(request, ModuleUpdate)
     return json_response(
-        await content.update_module(
-            **use_case_deps(request), actor_id=user.user_id, module_id=module_id, data=data
-        )
+        await content.update_module(**mutation_deps(request, user), module_id=module_id, data=data)
     )
 
 
@@ -95,9 +93,8 @@ async def delete_module(request: web.Request) -> web.Response:
     user = await require_user(request)
     module_id = path_uuid(request, "module_id", not_found_code="module_not_found")
     await content.delete_module(
-        **use_case_deps(request),
+        **mutation_deps(request, user),
         storage=request.app[FILE_STORAGE],
-        actor_id=user.user_id,
         module_id=module_id,
     )
     return web.Response(status=204)
@@ -116,7 +113,7 @@ async def reorder_modules(request: web.Request) -> web.Response:
     data = await read_json(request, OrderBody)
     return json_response(
         await content.reorder_modules(
-            **use_case_deps(request), actor_id=user.user_id, course_id=course_id, ids=data.ids
+            **mutation_deps(request, user), course_id=course_id, ids=data.ids
         )
     )
 
@@ -175,9 +172,8 @@ async def add_resource(request: web.Request) -> web.Response:
     else:
         link = await read_json(request, ResourceCreate)
     resource = await resources.add_resource(
-        **use_case_deps(request),
+        **mutation_deps(request, user),
         storage=request.app[FILE_STORAGE],
-        actor_id=user.user_id,
         module_id=module_id,
         link=link,
         upload=upload,
@@ -198,7 +194,7 @@ async def update_resource(request: web.Request) -> web.Response:
     data = await read_json(request, ResourceUpdate)
     return json_response(
         await resources.update_resource(
-            **use_case_deps(request), actor_id=user.user_id, resource_id=resource_id, data=data
+            **mutation_deps(request, user), resource_id=resource_id, data=data
         )
     )
 
@@ -210,9 +206,8 @@ async def delete_resource(request: web.Request) -> web.Response:
     user = await require_user(request)
     resource_id = path_uuid(request, "resource_id", not_found_code="resource_not_found")
     await resources.delete_resource(
-        **use_case_deps(request),
+        **mutation_deps(request, user),
         storage=request.app[FILE_STORAGE],
-        actor_id=user.user_id,
         resource_id=resource_id,
     )
     return web.Response(status=204)
@@ -230,7 +225,7 @@ async def reorder_resources(request: web.Request) -> web.Response:
     module_id = path_uuid(request, "module_id", not_found_code="module_not_found")
     data = await read_json(request, OrderBody)
     items = await resources.reorder_resources(
-        **use_case_deps(request), actor_id=user.user_id, module_id=module_id, ids=data.ids
+        **mutation_deps(request, user), module_id=module_id, ids=data.ids
     )
     return json_response(ResourceList(items=items))
 

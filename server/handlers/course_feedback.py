@@ -13,10 +13,10 @@ from server.domain.course_feedback import (
     StudentFeedbackPage,
     StudentFeedbackRead,
 )
-from server.handlers.auth_context import require_user
+from server.handlers.auth_context import mutation_deps, require_user
 from server.handlers.io import json_response, path_uuid, read_json, read_query
 from server.handlers.routing import RouteTable
-from server.keys import CLOCK, PG_POOL
+from server.keys import PG_POOL
 from server.services import course_feedback as feedback
 
 routes = RouteTable(tag="feedback", prefix="/api/v1")
@@ -35,9 +35,7 @@ async def rate_course(request: web.Request) -> web.Response:
     course_id = path_uuid(request, "course_id", not_found_code="course_not_found")
     data = await read_json(request, FeedbackBody)
     result, created = await feedback.rate_course(
-        pool=request.app[PG_POOL],
-        clock=request.app[CLOCK],
-        actor_id=user.user_id,
+        **mutation_deps(request, user),
         course_id=course_id,
         data=data,
     )
@@ -75,9 +73,7 @@ async def rate_student(request: web.Request) -> web.Response:
     student_id = path_uuid(request, "user_id", not_found_code="member_not_found")
     data = await read_json(request, FeedbackBody)
     result = await feedback.rate_student(
-        pool=request.app[PG_POOL],
-        clock=request.app[CLOCK],
-        actor_id=user.user_id,
+        **mutation_deps(request, user),
         course_id=course_id,
         student_id=student_id,
         data=data,

@@ -49,7 +49,7 @@ def _no_content() -> web.Response:
 async def create_course(request: web.Request) -> web.Response:
     user = await require_user(request)
     data = await read_json(request, CourseCreate)
-    course = await courses.create_course(**use_case_deps(request), actor_id=user.user_id, data=data)
+    course = await courses.create_course(**mutation_deps(request, user), data=data)
     return json_response(course, status=201)
 
 
@@ -89,7 +89,7 @@ async def update_course(request: web.Request) -> web.Response:
     course_id = _course_id(request)
     data = await read_json(request, CourseUpdate)
     course = await courses.update_course(
-        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, data=data
+        **mutation_deps(request, user), course_id=course_id, data=data
     )
     return json_response(course)
 
@@ -103,9 +103,7 @@ async def update_course(request: web.Request) -> web.Response:
 async def delete_course(request: web.Request) -> web.Response:
     user = await require_user(request)
     course_id = _course_id(request)
-    await courses.delete_course(
-        **use_case_deps(request), actor_id=user.user_id, course_id=course_id
-    )
+    await courses.delete_course(**mutation_deps(request, user), course_id=course_id)
     return _no_content()
 
 
@@ -132,9 +130,7 @@ async def my_courses(request: web.Request) -> web.Response:
 async def add_favorite(request: web.Request) -> web.Response:
     user = await require_user(request)
     course_id = _course_id(request)
-    await courses.set_favorite(
-        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, on=True
-    )
+    await courses.set_favorite(**mutation_deps(request, user), course_id=course_id, on=True)
     return _no_content()
 
 
@@ -144,9 +140,7 @@ async def add_favorite(request: web.Request) -> web.Response:
 async def remove_favorite(request: web.Request) -> web.Response:
     user = await require_user(request)
     course_id = _course_id(request)
-    await courses.set_favorite(
-        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, on=False
-    )
+    await courses.set_favorite(**mutation_deps(request, user), course_id=course_id, on=False)
     return _no_content()
 
 
@@ -215,8 +209,7 @@ async def set_member_status(request: web.Request) -> web.Response:
     target = path_uuid(request, "user_id", not_found_code="member_not_found")
     data = await read_json(request, MemberStatusUpdate)
     await enrollment.set_member_status(
-        **use_case_deps(request),
-        actor_id=user.user_id,
+        **mutation_deps(request, user),
         course_id=course_id,
         user_id=target,
         status=data.status,
@@ -237,8 +230,7 @@ async def assign_assistant(request: web.Request) -> web.Response:
     target = path_uuid(request, "user_id", not_found_code="user_not_found")
     data = await read_json(request, AssistantUpdate)
     result = await enrollment.assign_assistant(
-        **use_case_deps(request),
-        actor_id=user.user_id,
+        **mutation_deps(request, user),
         course_id=course_id,
         user_id=target,
         data=data,
@@ -257,7 +249,7 @@ async def revoke_assistant(request: web.Request) -> web.Response:
     course_id = _course_id(request)
     target = path_uuid(request, "user_id", not_found_code="member_not_found")
     await enrollment.revoke_assistant(
-        **use_case_deps(request), actor_id=user.user_id, course_id=course_id, user_id=target
+        **mutation_deps(request, user), course_id=course_id, user_id=target
     )
     return _no_content()
 

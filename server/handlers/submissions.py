@@ -17,7 +17,7 @@ from server.domain.submission_views import (
 )
 from server.domain.submissions import GradeUpdate, SubmissionCreate
 from server.handlers.assignments import assignment_id
-from server.handlers.auth_context import require_user
+from server.handlers.auth_context import mutation_deps, require_user
 from server.handlers.errors import ApiError
 from server.handlers.io import json_response, path_uuid, read_json, read_query, use_case_deps
 from server.handlers.routing import RouteTable
@@ -60,8 +60,7 @@ async def submit(request: web.Request) -> web.Response:
     key = idempotency_key(request)
     data = await read_json(request, SubmissionCreate)
     done = await submissions.submit(
-        **use_case_deps(request),
-        actor_id=user.user_id,
+        **mutation_deps(request, user),
         assignment_id=ident,
         data=data,
         idempotency_key=key,
@@ -129,7 +128,7 @@ async def grade(request: web.Request) -> web.Response:
     ident = submission_id(request)
     data = await read_json(request, GradeUpdate)
     graded = await grading.save_draft_grade(
-        **use_case_deps(request), actor_id=user.user_id, submission_id=ident, grade=data
+        **mutation_deps(request, user), submission_id=ident, grade=data
     )
     return json_response(graded)
 
@@ -143,7 +142,7 @@ async def grade(request: web.Request) -> web.Response:
 async def publish_grade(request: web.Request) -> web.Response:
     user = await require_user(request)
     published = await grading.publish_grade(
-        **use_case_deps(request), actor_id=user.user_id, submission_id=submission_id(request)
+        **mutation_deps(request, user), submission_id=submission_id(request)
     )
     return json_response(published)
 
@@ -157,7 +156,7 @@ async def publish_grade(request: web.Request) -> web.Response:
 async def publish_grades(request: web.Request) -> web.Response:
     user = await require_user(request)
     result = await grading.publish_grades(
-        **use_case_deps(request), actor_id=user.user_id, assignment_id=assignment_id(request)
+        **mutation_deps(request, user), assignment_id=assignment_id(request)
     )
     return json_response(result)
 

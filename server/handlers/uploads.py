@@ -5,11 +5,11 @@ from __future__ import annotations
 from aiohttp import BodyPartReader, web
 
 from server.domain.submission_views import UploadRead
-from server.handlers.auth_context import require_user
+from server.handlers.auth_context import mutation_deps, require_user
 from server.handlers.errors import ApiError
 from server.handlers.io import json_response, path_uuid, too_large
 from server.handlers.routing import RouteTable
-from server.keys import CLOCK, FILE_STORAGE, PG_POOL, SETTINGS
+from server.keys import FILE_STORAGE, PG_POOL, SETTINGS
 from server.services import uploads
 
 routes = RouteTable(tag="files", prefix="/api/v1")
@@ -58,10 +58,8 @@ async def upload(request: web.Request) -> web.Response:
     user = await require_user(request)
     filename, data = await _read_file_part(request, request.app[SETTINGS].max_upload_bytes)
     stored = await uploads.upload(
-        pool=request.app[PG_POOL],
-        clock=request.app[CLOCK],
+        **mutation_deps(request, user),
         storage=request.app[FILE_STORAGE],
-        actor_id=user.user_id,
         filename=filename,
         data=data,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.domain.accounts import PHOTO_MAX_BYTES, PHOTO_TYPES
+from server.domain.auth import PasswordChange, Session
 from server.domain.users import (
     DeviceCreate,
     DeviceRead,
@@ -15,10 +16,10 @@ from server.domain.users import (
     UserUpdate,
 )
 from server.handlers.accounts_common import accounts_env
-from server.handlers.auth_context import require_user
+from server.handlers.auth_context import request_context, require_user
 from server.handlers.io import json_response, path_uuid, read_json, read_query, too_large
 from server.handlers.routing import RouteTable
-from server.services import profiles
+from server.services import profiles, recovery
 
 routes = RouteTable(tag="users", prefix="/api/v1/users")
 
@@ -53,9 +54,29 @@ async def patch_me(request: web.Request) -> web.Response:
     principal = await require_user(request)
     changes = await read_json(request, UserUpdate)
     user = await profiles.update_me(
-        accounts_env(request), user_id=principal.user_id, changes=changes
+        accounts_env(request), context=request_context(request, principal), changes=changes
     )
     return json_response(user)
+
+
+@routes.post(
+    "/me/password",
+    summary="Change my password (the current one is checked like a login); every session "
+    "ends and a new one is returned for this device",
+    body=PasswordChange,
+    response=Session,
+    errors=(403, 422, 429),
+)
+async def change_password(request: web.Request) -> web.Response:
+    principal = await require_user(request)
+    data = await read_json(request, PasswordChange)
+    session = await recovery.change_password(
+        accounts_env(request),
+        context=request_context(request, principal),
+        current_password=data.current_password,
+        new_password=data.new_password,
+    )
+    return json_response(session)
 
 
 @routes.put(
@@ -68,14 +89,18 @@ async def patch_me(request: web.Request) -> web.Response:
 async def put_photo(request: web.Request) -> web.Response:
     principal = await require_user(request)
     data = await read_capped(request, PHOTO_MAX_BYTES)
-    user = await profiles.set_photo(accounts_env(request), user_id=principal.user_id, data=data)
+    user = await profiles.set_photo(
+        accounts_env(request), context=request_context(request, principal), data=data
+    )
     return json_response(user)
 
 
 @routes.delete("/me/photo", summary="Remove my profile picture", response=UserRead)
 async def delete_photo(request: web.Request) -> web.Response:
     principal = await require_user(request)
-    user = await profiles.delete_photo(accounts_env(request), user_id=principal.user_id)
+    user = await profiles.delete_photo(
+        accounts_env(request), context=request_context(request, principal)
+    )
     return json_response(user)
 
 
@@ -91,7 +116,7 @@ async def add_device(request: web.Request) -> web.Response:
     principal = await require_user(request)
     device = await read_json(request, DeviceCreate)
     saved = await profiles.add_device(
-        accounts_env(request), user_id=principal.user_id, device=device
+        accounts_env(request), context=request_context(request, principal), device=device
     )
     return json_response(saved, status=201)
 
@@ -102,7 +127,9 @@ async def add_device(request: web.Request) -> web.Response:
 async def remove_device(request: web.Request) -> web.Response:
     principal = await require_user(request)
     await profiles.remove_device(
-        accounts_env(request), user_id=principal.user_id, token=request.match_info["token"]
+        accounts_env(request),
+        context=request_context(request, principal),
+        token=request.match_info["token"],
     )
     return web.Response(status=204)
 

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from server.domain.context import SYSTEM
 from server.keys import CLOCK, PG_POOL, SCHEDULER, SETTINGS
 from server.services.reminders import BATCH, send_due_reminders
 
@@ -23,7 +24,9 @@ async def run_due_reminders(app: web.Application) -> int:
     """Send everything due now (batch after batch); returns the events recorded."""
     total = 0
     while True:
-        claimed, sent = await send_due_reminders(pool=app[PG_POOL], clock=app[CLOCK])
+        claimed, sent = await send_due_reminders(
+            pool=app[PG_POOL], clock=app[CLOCK], context=SYSTEM
+        )
         total += sent
         if claimed < BATCH:  # a short batch: nothing more is waiting
             return total

@@ -1,2 +1,3 @@
-"""Use cases. Each is one function with keyword-only arguments that owns its transaction
-(`pool.acquire()` + `conn.transaction()`), calls domain rules and stores, and records events."""
+"""Use cases. Each is one function with keyword-only arguments; a mutating one runs in one unit
+of work (`unit_of_work.py`: its transaction, its events, its audit records), a reading one on a
+plain `pool.acquire()`. It calls domain rules and stores."""

@@ -27,12 +27,16 @@ class AccountsEnv:
     storage: FileStorage | None  # None only before the storage backend is configured
 
 
-async def rate_limit(env: AccountsEnv, *, action: str, email: str, client_address: str) -> None:
+async def rate_limit(
+    env: AccountsEnv, *, action: str, email: str, client_address: str | None
+) -> None:
     """Count this request per email (strict) and per client address (generous).
 
     Counted in their own short transaction: a request that then fails (wrong password) must
-    still count, so these never ride in the use case's transaction.
+    still count, so these never ride in the use case's transaction. They are bookkeeping, not a
+    change anyone made, so they are not audited (the attempt itself is, when it changes state).
     """
+    client_address = client_address or "unknown"
     now = env.clock.now()
     window_start = now - timedelta(seconds=now.timestamp() % RATE_WINDOW.total_seconds())
     retry_after = math.ceil((window_start + RATE_WINDOW - now).total_seconds())

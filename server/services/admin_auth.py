@@ -13,7 +13,7 @@ from server.domain import accounts
 from server.domain.accounts import LOCKOUT_DURATION, LOCKOUT_FAILURES, LOCKOUT_WINDOW
 from server.domain.admin import ADMIN_REALM, AdminSession, admin_read
 from server.domain.clock import Clock
-from server.domain.context import Actor, RequestContext, admin_context
+from server.domain.context import RequestContext, admin_context
 from server.domain.errors import DomainError, PermissionDenied, Unauthenticated
 from server.domain.tokens import decode_access_token, issue_access_token
 from server.services.accounts_env import AccountsEnv, rate_limit
@@ -127,11 +127,11 @@ async def login(
 
 
 async def _count_failure(env: AdminEnv, doc: dict, context: RequestContext) -> None:
-    """Count a wrong password (committed, and audited) and refuse; lock at the threshold."""
+    """Count a wrong password (committed, and audited as the anonymous caller) and refuse;
+    lock at the threshold."""
     acc, admin_id = env.accounts, uuid.UUID(doc["_id"])
     error: DomainError = invalid_credentials()
-    anonymous = RequestContext(Actor("system"), ip=context.ip, request_id=context.request_id)
-    async with unit_of_work(pool=acc.pool, clock=acc.clock, context=anonymous) as uow:
+    async with unit_of_work(pool=acc.pool, clock=acc.clock, context=context) as uow:
         now = uow.now
         failures = await store.count_failure(
             uow.conn, admin_id, now=now, window_start=now - LOCKOUT_WINDOW

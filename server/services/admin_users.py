@@ -205,22 +205,16 @@ async def unblock_user(
         await _lift(uow, user_id, "lifted_by_admin")
 
 
-class _NothingDue(Exception):
-    """Leaves a unit of work that found nothing to do (it rolls back; nothing to audit)."""
-
-
 async def lift_expired_blocks(*, pool: Pool, clock: Clock) -> int:
     """Lift every block whose `until` has come, one unit of work each (actor: system)."""
     lifted = 0
     while True:
-        try:
-            async with unit_of_work(pool=pool, clock=clock, context=SYSTEM) as uow:
-                user_id = await store.claim_expired_block(uow.conn, uow.now)
-                if user_id is None:
-                    raise _NothingDue
-                await _lift(uow, user_id, "block_expired")
-        except _NothingDue:
-            return lifted
+        async with unit_of_work(pool=pool, clock=clock, context=SYSTEM) as uow:
+            user_id = await store.claim_expired_block(uow.conn, uow.now)
+            if user_id is None:
+                uow.unchanged()
+                return lifted
+            await _lift(uow, user_id, "block_expired")
         lifted += 1
 
 

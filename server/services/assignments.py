@@ -22,7 +22,9 @@ from server.domain.assignments import (
     max_score,
     merged_assignment,
 )
+from server.domain.audit import changes_between
 from server.domain.clock import Clock
+from server.domain.context import RequestContext
 from server.domain.cursors import encode_cursor
 from server.domain.errors import Conflict, InvalidInput
 from server.domain.reminders import reminder_times
@@ -36,8 +38,9 @@ from server.services.assignment_views import (
     read,
 )
 from server.services.course_context import course_and_membership, log_if_assistant
+from server.services.unit_of_work import unit_of_work
 from server.stores import assignments as store
-from server.stores import outbox, reminders, uploads
+from server.stores import reminders, uploads
 
 
 def _columns(data: AssignmentCreate) -> dict[str, Any]:
@@ -59,6 +62,14 @@ def _columns(data: AssignmentCreate) -> dict[str, Any]:
     }
 
 
+def _audited(fields: dict[str, Any]) -> dict[str, Any]:
+    """An assignment as its audit entries show it: the questions (and their answer keys) by
+    count only."""
+    shown = {k: v for k, v in fields.items() if k != "questions"}
+    shown["question_count"] = len(fields["questions"])
+    return shown
+
+
 async def _attach(
     conn: asyncpg.Connection, files: list[uuid.UUID], actor_id: uuid.UUID, course_id: uuid.UUID
 ) -> None:
@@ -74,13 +85,14 @@ async def create_assignment(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     course_id: uuid.UUID,
     data: AssignmentCreate,
 ) -> AssignmentRead:
-    now = clock.now()
+    actor_id = context.actor_id
     assignment_id = uuid.uuid4()
-    async with pool.acquire() as conn, conn.transaction():
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         _, m = await course_and_membership(conn, course_id, actor_id, for_change=True)
         rules.require(rules.can_manage_assignment, m, "create assignments")
         await _attach(conn, data.attachments, actor_id, course_id)
@@ -102,7 +114,14 @@ async def create_assignment(
             now=now,
             assignment_id=assignment_id,
         )
-        await outbox.append(conn, [assignment_event("assignment.created", row, now)])
+        uow.record(assignment_event("assignment.created", row, now))
+        uow.audit(
+            "assignment.create",
+            target=("assignment", assignment_id),
+            changes=changes_between(
+                None, {"course_id": course_id, **_audited(data.model_dump(mode="json"))}
+            ),
+        )
         return read(row, staff=True, counts={})
 
 
@@ -123,12 +142,13 @@ async def update_assignment(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     assignment_id: uuid.UUID,
     changes: AssignmentUpdate,
 ) -> AssignmentRead:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
+    actor_id = context.actor_id
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         row, m = await assignment_and_membership(conn, assignment_id, actor_id, lock=True)
         rules.require_visible_assignment(m, published=row["published_at"] is not None)
         rules.require(rules.can_manage_assignment, m, "change assignments")
@@ -161,27 +181,32 @@ async def update_assignment(
             now=now,
             assignment_id=assignment_id,
         )
-        await outbox.append(
-            conn,
-            [
-                assignment_event(
-                    "assignment.updated",
-                    updated,
-                    now,
-                    changed=sorted(sent),
-                    due_at_changed=due_changed,
-                    previous_due_at=row["due_at"].isoformat() if due_changed else None,
-                )
-            ],
+        uow.record(
+            assignment_event(
+                "assignment.updated",
+                updated,
+                now,
+                changed=sorted(sent),
+                due_at_changed=due_changed,
+                previous_due_at=row["due_at"].isoformat() if due_changed else None,
+            )
+        )
+        uow.audit(
+            "assignment.update",
+            target=("assignment", assignment_id),
+            changes=changes_between(
+                _audited(as_create(row)), _audited(data.model_dump(mode="json"))
+            ),
         )
         return read(updated, staff=True, counts=await store.counts(conn, assignment_id))
 
 
 async def publish_assignment(
-    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
+    *, pool: Pool, clock: Clock, context: RequestContext, assignment_id: uuid.UUID
 ) -> AssignmentRead:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
+    actor_id = context.actor_id
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         row, m = await assignment_and_membership(conn, assignment_id, actor_id, lock=True)
         rules.require_visible_assignment(m, published=row["published_at"] is not None)
         rules.require(rules.can_manage_assignment, m, "publish assignments")
@@ -199,15 +224,21 @@ async def publish_assignment(
             now=now,
             assignment_id=assignment_id,
         )
-        await outbox.append(conn, [assignment_event("assignment.published", published, now)])
+        uow.record(assignment_event("assignment.published", published, now))
+        uow.audit(
+            "assignment.publish",
+            target=("assignment", assignment_id),
+            changes={"published_at": [None, now.isoformat()]},
+        )
         return read(published, staff=True, counts=await store.counts(conn, assignment_id))
 
 
 async def delete_assignment(
-    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
+    *, pool: Pool, clock: Clock, context: RequestContext, assignment_id: uuid.UUID
 ) -> None:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
+    actor_id = context.actor_id
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         row, m = await assignment_and_membership(conn, assignment_id, actor_id, lock=True)
         rules.require_visible_assignment(m, published=row["published_at"] is not None)
         rules.require(rules.can_manage_assignment, m, "delete assignments")
@@ -222,7 +253,12 @@ async def delete_assignment(
             now=now,
             assignment_id=assignment_id,
         )
-        await outbox.append(conn, [assignment_event("assignment.deleted", row, now)])
+        uow.record(assignment_event("assignment.deleted", row, now))
+        uow.audit(
+            "assignment.delete",
+            target=("assignment", assignment_id),
+            changes={"deleted_at": [None, now.isoformat()]},
+        )
 
 
 def _page(rows: list[asyncpg.Record], limit: int, *, staff: bool) -> AssignmentPage:

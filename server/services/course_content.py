@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from server.domain import course_access as access
+from server.domain.audit import changes_between
 from server.domain.clock import Clock
+from server.domain.context import RequestContext
 from server.domain.course_access import Membership
 from server.domain.course_content import (
     ModuleCreate,
@@ -23,8 +24,8 @@ from server.domain.errors import NotFound
 from server.domain.events import course_stream, event
 from server.pg_pool import Pool
 from server.services.course_context import course_and_membership, log_if_assistant
+from server.services.unit_of_work import UnitOfWork, unit_of_work
 from server.stores import course_content as store
-from server.stores import outbox
 from server.stores.files import COURSE_FILES, FileStorage
 
 MODULES, RESOURCES = "course_modules", "course_resources"
@@ -69,22 +70,18 @@ async def resource_or_404(conn: asyncpg.Connection, resource_id: uuid.UUID) -> a
 
 
 async def record_change(
-    conn: asyncpg.Connection,
+    uow: UnitOfWork,
     m: Membership | None,
     type: str,
     *,
     course_id: uuid.UUID,
-    actor_id: uuid.UUID,
-    now: datetime,
     **data: Any,
 ) -> None:
     data = {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in data.items()}
     await log_if_assistant(
-        conn, m, course_id=course_id, actor_id=actor_id, action=type, now=now, **data
+        uow.conn, m, course_id=course_id, actor_id=uow.actor_id, action=type, now=uow.now, **data
     )
-    await outbox.append(
-        conn, [event(type, course_stream(course_id), at=now, course_id=str(course_id), **data)]
-    )
+    uow.record(event(type, course_stream(course_id), at=uow.now, course_id=str(course_id), **data))
 
 
 async def list_modules(*, pool: Pool, actor_id: uuid.UUID, course_id: uuid.UUID) -> ModulesRead:
@@ -103,30 +100,29 @@ async def create_module(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     course_id: uuid.UUID,
     data: ModuleCreate,
 ) -> ModuleRead:
-    now, module_id = clock.now(), uuid.uuid4()
-    async with pool.acquire() as conn, conn.transaction():
-        m = await require_editor(conn, course_id, actor_id)
+    module_id = uuid.uuid4()
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn = uow.conn
+        m = await require_editor(conn, course_id, context.actor_id)
         await store.insert_module(
             conn,
             module_id=module_id,
             course_id=course_id,
             title=data.title,
             description=data.description,
-            now=now,
+            now=uow.now,
         )
         await record_change(
-            conn,
-            m,
-            "module.changed",
-            course_id=course_id,
-            actor_id=actor_id,
-            now=now,
-            module_id=module_id,
-            change="created",
+            uow, m, "module.changed", course_id=course_id, module_id=module_id, change="created"
+        )
+        uow.audit(
+            "module.create",
+            target=("module", module_id),
+            changes=changes_between(None, {"course_id": course_id, **data.model_dump()}),
         )
         return module_read(await module_or_404(conn, module_id))
 
@@ -135,24 +131,24 @@ async def update_module(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     module_id: uuid.UUID,
     data: ModuleUpdate,
 ) -> ModuleRead:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
-        course_id = (await module_or_404(conn, module_id))["course_id"]
-        m = await require_editor(conn, course_id, actor_id)
-        await store.update_row(conn, MODULES, module_id, data.model_dump(exclude_unset=True), now)
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn = uow.conn
+        before = await module_or_404(conn, module_id)
+        course_id = before["course_id"]
+        m = await require_editor(conn, course_id, context.actor_id)
+        changes = data.model_dump(exclude_unset=True)
+        await store.update_row(conn, MODULES, module_id, changes, uow.now)
         await record_change(
-            conn,
-            m,
-            "module.changed",
-            course_id=course_id,
-            actor_id=actor_id,
-            now=now,
-            module_id=module_id,
-            change="updated",
+            uow, m, "module.changed", course_id=course_id, module_id=module_id, change="updated"
+        )
+        uow.audit(
+            "module.update",
+            target=("module", module_id),
+            changes=changes_between(before, changes),
         )
         return module_read(await module_or_404(conn, module_id))
 
@@ -162,13 +158,14 @@ async def delete_module(
     pool: Pool,
     clock: Clock,
     storage: FileStorage,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     module_id: uuid.UUID,
 ) -> None:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
-        course_id = (await module_or_404(conn, module_id))["course_id"]
-        m = await require_editor(conn, course_id, actor_id)
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn = uow.conn
+        module = await module_or_404(conn, module_id)
+        course_id = module["course_id"]
+        m = await require_editor(conn, course_id, context.actor_id)
         files = [
             r["file_key"]
             for r in await store.resources_of_course(conn, course_id)
@@ -176,14 +173,12 @@ async def delete_module(
         ]
         await store.delete_row(conn, MODULES, module_id)
         await record_change(
-            conn,
-            m,
-            "module.changed",
-            course_id=course_id,
-            actor_id=actor_id,
-            now=now,
-            module_id=module_id,
-            change="deleted",
+            uow, m, "module.changed", course_id=course_id, module_id=module_id, change="deleted"
+        )
+        uow.audit(
+            "module.delete",
+            target=("module", module_id),
+            changes={"title": [module["title"], None]},
         )
     for key in files:  # after the commit: a rolled-back delete must keep its files
         await storage.delete(COURSE_FILES, key)
@@ -193,24 +188,22 @@ async def reorder_modules(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     course_id: uuid.UUID,
     ids: list[uuid.UUID],
 ) -> ModulesRead:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
-        m = await require_editor(conn, course_id, actor_id)
-        check_permutation(
-            await store.child_ids(conn, MODULES, "course_id", course_id), ids, "modules"
-        )
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn = uow.conn
+        m = await require_editor(conn, course_id, context.actor_id)
+        before = [r["id"] for r in await store.modules(conn, course_id)]
+        check_permutation(before, ids, "modules")
         await store.reorder(conn, MODULES, "course_id", course_id, ids)
         await record_change(
-            conn,
-            m,
-            "modules.reordered",
-            course_id=course_id,
-            actor_id=actor_id,
-            now=now,
-            ids=[str(i) for i in ids],
+            uow, m, "modules.reordered", course_id=course_id, ids=[str(i) for i in ids]
         )
-    return await list_modules(pool=pool, actor_id=actor_id, course_id=course_id)
+        uow.audit(
+            "course.reorder_modules",
+            target=("course", course_id),
+            changes=changes_between({"module_order": before}, {"module_order": ids}),
+        )
+    return await list_modules(pool=pool, actor_id=context.actor_id, course_id=course_id)

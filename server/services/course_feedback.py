@@ -6,7 +6,9 @@ import uuid
 from datetime import datetime
 
 from server.domain import course_access as access
+from server.domain.audit import changes_between
 from server.domain.clock import Clock
+from server.domain.context import RequestContext
 from server.domain.course_access import Membership
 from server.domain.course_feedback import (
     CourseFeedbackPage,
@@ -23,9 +25,9 @@ from server.domain.errors import InvalidInput, NotFound
 from server.domain.events import course_staff_stream, event, user_stream
 from server.pg_pool import Pool
 from server.services.course_context import course_and_membership, log_if_assistant
+from server.services.unit_of_work import unit_of_work
 from server.stores import course_feedback as store
 from server.stores import memberships as members_store
-from server.stores import outbox
 
 
 def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
@@ -42,15 +44,17 @@ async def rate_course(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     course_id: uuid.UUID,
     data: FeedbackBody,
 ) -> tuple[CourseFeedbackRead, bool]:
     """The student's feedback, and whether it was created (else edited)."""
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
+    actor_id = context.actor_id
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         _, m = await course_and_membership(conn, course_id, actor_id, for_change=True)
         access.require(access.can_rate_course, m, "rate the course (students only)")
+        before = await store.one_course_feedback(conn, course_id, actor_id)
         created = await store.upsert_course_feedback(
             conn,
             course_id=course_id,
@@ -59,20 +63,22 @@ async def rate_course(
             comment=data.comment,
             now=now,
         )
-        await outbox.append(
-            conn,
-            [
-                event(
-                    "feedback.received",
-                    course_staff_stream(course_id),
-                    at=now,
-                    course_id=str(course_id),
-                    user_id=str(actor_id),
-                    about="course",
-                    rating=data.rating,
-                    created=created,
-                )
-            ],
+        uow.record(
+            event(
+                "feedback.received",
+                course_staff_stream(course_id),
+                at=now,
+                course_id=str(course_id),
+                user_id=str(actor_id),
+                about="course",
+                rating=data.rating,
+                created=created,
+            )
+        )
+        uow.audit(
+            "course_feedback.create" if created else "course_feedback.update",
+            target=("course_feedback", f"{course_id}:{actor_id}"),
+            changes=changes_between(before, {"rating": data.rating, "comment": data.comment}),
         )
         row = await store.one_course_feedback(conn, course_id, actor_id)
     return CourseFeedbackRead(**dict(row)), created
@@ -109,13 +115,14 @@ async def rate_student(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     course_id: uuid.UUID,
     student_id: uuid.UUID,
     data: FeedbackBody,
 ) -> StudentFeedbackRead:
-    now, feedback_id = clock.now(), uuid.uuid4()
-    async with pool.acquire() as conn, conn.transaction():
+    actor_id, feedback_id = context.actor_id, uuid.uuid4()
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         _, m = await course_and_membership(conn, course_id, actor_id, for_change=True)
         access.require(access.can_give_student_feedback, m, "give feedback to students")
         target = Membership.of(await members_store.membership(conn, course_id, student_id))
@@ -141,20 +148,30 @@ async def rate_student(
             user_id=str(student_id),
             feedback_id=str(feedback_id),
         )
-        await outbox.append(
-            conn,
-            [
-                event(
-                    "feedback.received",
-                    user_stream(student_id),
-                    course_staff_stream(course_id),
-                    at=now,
-                    course_id=str(course_id),
-                    user_id=str(student_id),
-                    about="student",
-                    feedback_id=str(feedback_id),
-                )
-            ],
+        uow.record(
+            event(
+                "feedback.received",
+                user_stream(student_id),
+                course_staff_stream(course_id),
+                at=now,
+                course_id=str(course_id),
+                user_id=str(student_id),
+                about="student",
+                feedback_id=str(feedback_id),
+            )
+        )
+        uow.audit(
+            "feedback.create",
+            target=("feedback", feedback_id),
+            changes=changes_between(
+                None,
+                {
+                    "course_id": course_id,
+                    "student_id": student_id,
+                    "rating": data.rating,
+                    "comment": data.comment,
+                },
+            ),
         )
         [row] = await store.received_feedback(conn, student_id, feedback_id=feedback_id)
     return StudentFeedbackRead(**dict(row))

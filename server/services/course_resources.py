@@ -6,7 +6,9 @@ import uuid
 from typing import Any
 
 from server.domain import course_access as access
+from server.domain.audit import changes_between
 from server.domain.clock import Clock
+from server.domain.context import RequestContext
 from server.domain.course_content import (
     ResourceCreate,
     ResourceRead,
@@ -24,6 +26,7 @@ from server.services.course_content import (
     resource_read,
 )
 from server.services.course_context import course_and_membership
+from server.services.unit_of_work import unit_of_work
 from server.stores import course_content as store
 from server.stores.files import COURSE_FILES, FileStorage
 
@@ -33,16 +36,17 @@ async def add_resource(
     pool: Pool,
     clock: Clock,
     storage: FileStorage,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     module_id: uuid.UUID,
     link: ResourceCreate | None = None,
     upload: tuple[str, bytes, str] | None = None,
 ) -> ResourceRead:
     """A link/video (`link`), or a file (`upload` = (title, bytes, sniffed content type))."""
-    now, resource_id = clock.now(), uuid.uuid4()
-    async with pool.acquire() as conn, conn.transaction():
+    resource_id = uuid.uuid4()
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         course_id = (await module_or_404(conn, module_id))["course_id"]
-        m = await require_editor(conn, course_id, actor_id)
+        m = await require_editor(conn, course_id, context.actor_id)
         await store.lock_module(conn, module_id)
         fields: dict[str, Any] = {
             "url": None,
@@ -73,15 +77,22 @@ async def add_resource(
                 **fields,
             )
             await record_change(
-                conn,
+                uow,
                 m,
                 "resource.changed",
                 course_id=course_id,
-                actor_id=actor_id,
-                now=now,
                 module_id=module_id,
                 resource_id=resource_id,
                 change="created",
+            )
+            uow.audit(
+                "resource.create",
+                target=("resource", resource_id),
+                changes=changes_between(
+                    None,
+                    {"module_id": module_id, **fields},
+                    fields=("module_id", "kind", "title", "url", "content_type", "size_bytes"),
+                ),
             )
         except BaseException:
             if fields["file_key"]:
@@ -94,14 +105,14 @@ async def update_resource(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     resource_id: uuid.UUID,
     data: ResourceUpdate,
 ) -> ResourceRead:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         resource = await resource_or_404(conn, resource_id)
-        m = await require_editor(conn, resource["course_id"], actor_id)
+        m = await require_editor(conn, resource["course_id"], context.actor_id)
         changes = data.model_dump(exclude_unset=True)
         if "url" in changes:
             if resource["kind"] == "file":
@@ -109,15 +120,18 @@ async def update_resource(
             changes["url"] = str(changes["url"])
         await store.update_row(conn, RESOURCES, resource_id, changes, now)
         await record_change(
-            conn,
+            uow,
             m,
             "resource.changed",
             course_id=resource["course_id"],
-            actor_id=actor_id,
-            now=now,
             module_id=resource["module_id"],
             resource_id=resource_id,
             change="updated",
+        )
+        uow.audit(
+            "resource.update",
+            target=("resource", resource_id),
+            changes=changes_between(resource, changes),
         )
         return resource_read(await resource_or_404(conn, resource_id))
 
@@ -127,24 +141,27 @@ async def delete_resource(
     pool: Pool,
     clock: Clock,
     storage: FileStorage,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     resource_id: uuid.UUID,
 ) -> None:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn = uow.conn
         resource = await resource_or_404(conn, resource_id)
-        m = await require_editor(conn, resource["course_id"], actor_id)
+        m = await require_editor(conn, resource["course_id"], context.actor_id)
         await store.delete_row(conn, RESOURCES, resource_id)
         await record_change(
-            conn,
+            uow,
             m,
             "resource.changed",
             course_id=resource["course_id"],
-            actor_id=actor_id,
-            now=now,
             module_id=resource["module_id"],
             resource_id=resource_id,
             change="deleted",
+        )
+        uow.audit(
+            "resource.delete",
+            target=("resource", resource_id),
+            changes={"title": [resource["title"], None]},
         )
     if resource["file_key"]:
         await storage.delete(COURSE_FILES, resource["file_key"])
@@ -154,27 +171,34 @@ async def reorder_resources(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     module_id: uuid.UUID,
     ids: list[uuid.UUID],
 ) -> list[ResourceRead]:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn = uow.conn
         course_id = (await module_or_404(conn, module_id))["course_id"]
-        m = await require_editor(conn, course_id, actor_id)
-        current = await store.child_ids(conn, RESOURCES, "module_id", module_id)
+        m = await require_editor(conn, course_id, context.actor_id)
+        current = [
+            r["id"]
+            for r in await store.resources_of_course(conn, course_id)
+            if r["module_id"] == module_id
+        ]
         check_permutation(current, ids, "resources")
         await store.reorder(conn, RESOURCES, "module_id", module_id, ids)
         await record_change(
-            conn,
+            uow,
             m,
             "resource.changed",
             course_id=course_id,
-            actor_id=actor_id,
-            now=now,
             module_id=module_id,
             change="reordered",
             ids=[str(i) for i in ids],
+        )
+        uow.audit(
+            "module.reorder_resources",
+            target=("module", module_id),
+            changes=changes_between({"resource_order": current}, {"resource_order": ids}),
         )
         rows = await store.resources_of_course(conn, course_id)
     return [resource_read(r) for r in rows if r["module_id"] == module_id]

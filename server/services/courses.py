@@ -10,7 +10,9 @@ from typing import Any
 import asyncpg
 
 from server.domain import course_access as access
+from server.domain.audit import changes_between
 from server.domain.clock import Clock
+from server.domain.context import RequestContext
 from server.domain.course_access import CourseRole, Membership
 from server.domain.courses import (
     CatalogQuery,
@@ -29,7 +31,8 @@ from server.domain.events import course_stream, event, user_stream
 from server.pg_pool import Pool
 from server.services.admin_permissions import require_permission
 from server.services.course_context import course_and_membership, log_if_assistant
-from server.stores import course_content, outbox
+from server.services.unit_of_work import unit_of_work
+from server.stores import course_content
 from server.stores import courses as store
 from server.stores import memberships as members_store
 
@@ -83,30 +86,31 @@ async def _read(
 
 
 async def create_course(
-    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, data: CourseCreate
+    *, pool: Pool, clock: Clock, context: RequestContext, data: CourseCreate
 ) -> CourseRead:
-    now = clock.now()
+    actor_id = context.actor_id
     course_id = uuid.uuid4()
     fields = _columns(data.model_dump(mode="python"))
-    async with pool.acquire() as conn, conn.transaction():
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         await require_permission(conn, actor_id, "can_create_courses")
         await _check_prerequisites(conn, fields["prerequisite_ids"], course_id)
         await store.insert(conn, course_id=course_id, owner_id=actor_id, fields=fields, now=now)
         await members_store.insert(
             conn, course_id=course_id, user_id=actor_id, role=CourseRole.owner, now=now
         )
-        await outbox.append(
-            conn,
-            [
-                event(
-                    "course.created",
-                    user_stream(actor_id),
-                    at=now,
-                    course_id=str(course_id),
-                    user_id=str(actor_id),
-                    role="owner",
-                )
-            ],
+        uow.record(
+            event(
+                "course.created",
+                user_stream(actor_id),
+                at=now,
+                course_id=str(course_id),
+                user_id=str(actor_id),
+                role="owner",
+            )
+        )
+        uow.audit(
+            "course.create", target=("course", course_id), changes=changes_between(None, fields)
         )
         course, m = await course_and_membership(conn, course_id, actor_id)
         return await _read(conn, course, m, now.date())
@@ -124,13 +128,14 @@ async def update_course(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     course_id: uuid.UUID,
     data: CourseUpdate,
 ) -> CourseRead:
-    now = clock.now()
+    actor_id = context.actor_id
     changes = _columns(data.model_dump(mode="python", exclude_unset=True))
-    async with pool.acquire() as conn, conn.transaction():
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         course, m = await course_and_membership(
             conn, course_id, actor_id, lock=True, for_change=True
         )
@@ -155,33 +160,43 @@ async def update_course(
             now=now,
             fields=sorted(data.model_fields_set),
         )
-        await outbox.append(
-            conn,
-            [
-                event(
-                    "course.updated",
-                    course_stream(course_id),
-                    at=now,
-                    course_id=str(course_id),
-                    fields=sorted(data.model_fields_set),
-                )
-            ],
+        uow.record(
+            event(
+                "course.updated",
+                course_stream(course_id),
+                at=now,
+                course_id=str(course_id),
+                fields=sorted(data.model_fields_set),
+            )
+        )
+        uow.audit(
+            "course.update",
+            target=("course", course_id),
+            changes=changes_between(
+                {**dict(course), "objectives": json.loads(course["objectives"])}, changes
+            ),
         )
         course, m = await course_and_membership(conn, course_id, actor_id)
         return await _read(conn, course, m, now.date())
 
 
 async def delete_course(
-    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID
+    *, pool: Pool, clock: Clock, context: RequestContext, course_id: uuid.UUID
 ) -> None:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
-        _, m = await course_and_membership(conn, course_id, actor_id, lock=True, for_change=True)
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
+        _, m = await course_and_membership(
+            conn, course_id, context.actor_id, lock=True, for_change=True
+        )
         access.require(access.can_delete_course, m, "delete the course")
         await store.mark_deleted(conn, course_id, now)
-        await outbox.append(
-            conn,
-            [event("course.deleted", course_stream(course_id), at=now, course_id=str(course_id))],
+        uow.record(
+            event("course.deleted", course_stream(course_id), at=now, course_id=str(course_id))
+        )
+        uow.audit(
+            "course.delete",
+            target=("course", course_id),
+            changes={"deleted_at": [None, now.isoformat()]},
         )
 
 
@@ -264,26 +279,31 @@ async def my_courses(
 
 
 async def set_favorite(
-    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, course_id: uuid.UUID, on: bool
+    *, pool: Pool, clock: Clock, context: RequestContext, course_id: uuid.UUID, on: bool
 ) -> None:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
+    actor_id = context.actor_id
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         await course_and_membership(conn, course_id, actor_id, for_change=on)
         if on:
             changed = await store.set_favorite(conn, actor_id, course_id, now)
         else:
             changed = await store.unset_favorite(conn, actor_id, course_id)
-        if changed:  # PUT and DELETE are idempotent; only a real change is an event
-            await outbox.append(
-                conn,
-                [
-                    event(
-                        "favorite.changed",
-                        user_stream(actor_id),
-                        at=now,
-                        course_id=str(course_id),
-                        user_id=str(actor_id),
-                        favorite=on,
-                    )
-                ],
+        if not changed:  # PUT and DELETE are idempotent; only a real change is an event
+            uow.unchanged()
+            return
+        uow.record(
+            event(
+                "favorite.changed",
+                user_stream(actor_id),
+                at=now,
+                course_id=str(course_id),
+                user_id=str(actor_id),
+                favorite=on,
             )
+        )
+        uow.audit(
+            "favorite.add" if on else "favorite.remove",
+            target=("favorite", f"{actor_id}:{course_id}"),
+            changes={"favorite": [not on, on]},
+        )

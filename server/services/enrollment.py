@@ -11,6 +11,7 @@ import json
 import uuid
 
 from server.domain import course_access as access
+from server.domain.audit import changes_between
 from server.domain.clock import Clock
 from server.domain.context import RequestContext
 from server.domain.course_access import AssistantPermissions, CourseRole, MemberStatus
@@ -35,7 +36,6 @@ from server.services.course_context import course_and_membership, log_if_assista
 from server.services.unit_of_work import unit_of_work
 from server.stores import courses as courses_store
 from server.stores import memberships as store
-from server.stores import outbox
 
 
 def _membership_event(type: str, course_id: uuid.UUID, user_id: uuid.UUID, at, **data):
@@ -151,27 +151,35 @@ async def set_member_status(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     course_id: uuid.UUID,
     user_id: uuid.UUID,
     status: StatusChange,
 ) -> None:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
+    actor_id = context.actor_id
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         _, m = await course_and_membership(conn, course_id, actor_id, lock=True, for_change=True)
         access.require(access.can_set_member_status, m, "change a student's status")
         target = access.Membership.of(await store.membership(conn, course_id, user_id))
         if not access.is_student(target):
             raise NotFound("No such student in this course.", code="member_not_found")
-        if target.status.value == status.value:  # type: ignore[union-attr]
+        before = target.status.value  # type: ignore[union-attr]
+        if before == status.value:
+            uow.unchanged()
             return
         await store.set_status(conn, course_id, user_id, status.value, now)
-        events = [
+        uow.record(
             _membership_event("member.status_changed", course_id, user_id, now, status=status.value)
-        ]
+        )
+        uow.audit(
+            "member.status_change",
+            target=("member", f"{course_id}:{user_id}"),
+            changes={"status": [before, status.value]},
+        )
         if status is StatusChange.removed:
             await courses_store.free_seat(conn, course_id)
-            events.append(
+            uow.record(
                 _membership_event("enrollment.removed", course_id, user_id, now, reason="removed")
             )
         await log_if_assistant(
@@ -184,22 +192,23 @@ async def set_member_status(
             user_id=str(user_id),
             status=status.value,
         )
-        await outbox.append(conn, events)
 
 
 async def assign_assistant(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     course_id: uuid.UUID,
     user_id: uuid.UUID,
     data: AssistantUpdate,
 ) -> AssistantRead:
-    now = clock.now()
     perms = data.permissions.model_dump()
-    async with pool.acquire() as conn, conn.transaction():
-        _, m = await course_and_membership(conn, course_id, actor_id, lock=True, for_change=True)
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
+        _, m = await course_and_membership(
+            conn, course_id, context.actor_id, lock=True, for_change=True
+        )
         access.require(access.can_manage_assistants, m, "manage assistants")
         user = await courses_store.public_profile(conn, user_id)
         if user is None or user["status"] != "active":
@@ -209,12 +218,17 @@ async def assign_assistant(
             raise InvalidInput("The owner cannot be an assistant.", code="invalid_assistant")
         if access.is_student(target):
             raise Conflict("This user is a student of the course.", code="member_is_student")
+        before = target.permissions.as_dict() if access.is_assistant(target) else None
         await store.upsert_assistant(
             conn, course_id=course_id, user_id=user_id, permissions=perms, now=now
         )
-        await outbox.append(
-            conn,
-            [_membership_event("assistant.assigned", course_id, user_id, now, permissions=perms)],
+        uow.record(
+            _membership_event("assistant.assigned", course_id, user_id, now, permissions=perms)
+        )
+        uow.audit(
+            "assistant.assign",
+            target=("assistant", f"{course_id}:{user_id}"),
+            changes=changes_between(before, perms),
         )
     return AssistantRead(course_id=course_id, user_id=user_id, name=user["name"], permissions=perms)
 
@@ -223,19 +237,26 @@ async def revoke_assistant(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     course_id: uuid.UUID,
     user_id: uuid.UUID,
 ) -> None:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
-        _, m = await course_and_membership(conn, course_id, actor_id, lock=True, for_change=True)
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn = uow.conn
+        _, m = await course_and_membership(
+            conn, course_id, context.actor_id, lock=True, for_change=True
+        )
         access.require(access.can_manage_assistants, m, "manage assistants")
         target = access.Membership.of(await store.membership(conn, course_id, user_id))
         if not access.is_assistant(target):
             raise NotFound("No such assistant in this course.", code="member_not_found")
         await store.delete(conn, course_id, user_id)
-        await outbox.append(conn, [_membership_event("assistant.revoked", course_id, user_id, now)])
+        uow.record(_membership_event("assistant.revoked", course_id, user_id, uow.now))
+        uow.audit(
+            "assistant.revoke",
+            target=("assistant", f"{course_id}:{user_id}"),
+            changes={"role": ["assistant", None]},
+        )
 
 
 async def activity(

@@ -14,13 +14,16 @@ Per event, inside the consumer's batch transaction:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import asyncpg
 from pymongo.asynchronous.database import AsyncDatabase
 
-from server.domain.notification_plan import Recipient, created_event, plan, unread_event
+from server.domain.notification_plan import Plan, Recipient, created_event, plan, unread_event
 from server.domain.notification_rules import TYPES, Audience, MalformedEvent, notice_for
 from server.services.consumers import ConsumedEvent, Consumer, ConsumerBatch, HandlerRegistry
 from server.stores import deliveries, notification_counters, notification_inbox
@@ -31,31 +34,49 @@ log = logging.getLogger("classconnect.notifications")
 
 CONSUMER_NAME = "notifications"
 
-# Whose notice it is, by audience (Audience.THREAD_FOLLOWERS: the forum registers its own).
-_BY_COURSE = {
-    Audience.COURSE_ACTIVE_STUDENTS: find.course_active_students,
-    Audience.COURSE_STAFF: find.course_staff,
-    Audience.COURSE_MEMBERS: find.course_members,
+# Who is told, by audience: a query on the batch's connection. The forum adds
+# Audience.THREAD_FOLLOWERS (its followers table) through `notifications_consumer(audiences=)`;
+# a type whose audience has no query is not handled (its events wait, unconsumed, until one is).
+Resolver = Callable[[asyncpg.Connection, ConsumedEvent], Awaitable[list[uuid.UUID]]]
+
+
+async def _event_user(conn: asyncpg.Connection, event: ConsumedEvent) -> list[uuid.UUID]:
+    return [uuid.UUID(event.data["user_id"])]
+
+
+async def _stream_users(conn: asyncpg.Connection, event: ConsumedEvent) -> list[uuid.UUID]:
+    prefix = "user:"
+    return [uuid.UUID(s[len(prefix) :]) for s in event.streams if s.startswith(prefix)]
+
+
+def _by_course(query: Callable[[asyncpg.Connection, str], Awaitable[list[uuid.UUID]]]) -> Resolver:
+    async def resolve(conn: asyncpg.Connection, event: ConsumedEvent) -> list[uuid.UUID]:
+        return await query(conn, event.data["course_id"])
+
+    return resolve
+
+
+async def _rule_audience(conn: asyncpg.Connection, event: ConsumedEvent) -> list[uuid.UUID]:
+    return await find.rule_audience(conn, event.data.get("applies_to", "all"))
+
+
+AUDIENCES: dict[Audience, Resolver] = {
+    Audience.EVENT_USER: _event_user,
+    Audience.STREAM_USERS: _stream_users,
+    Audience.COURSE_ACTIVE_STUDENTS: _by_course(find.course_active_students),
+    Audience.COURSE_STAFF: _by_course(find.course_staff),
+    Audience.COURSE_MEMBERS: _by_course(find.course_members),
+    Audience.RULE_AUDIENCE: _rule_audience,
 }
 
 
-async def recipients_of(batch: ConsumerBatch, event: ConsumedEvent) -> list[uuid.UUID]:
-    spec = TYPES[event.type]
-    data = event.data
-    if spec.audience is Audience.EVENT_USER:
-        found = [uuid.UUID(data["user_id"])]
-    elif spec.audience is Audience.STREAM_USERS:
-        found = [uuid.UUID(s.split(":", 1)[1]) for s in event.streams if s.count(":") == 1
-                 and s.startswith("user:")]  # fmt: skip
-    elif spec.audience is Audience.RULE_AUDIENCE:
-        found = await find.rule_audience(batch.conn, data.get("applies_to", "all"))
-    elif spec.audience in _BY_COURSE:
-        found = await _BY_COURSE[spec.audience](batch.conn, data["course_id"])
-    else:
-        raise MalformedEvent(f"no recipients query for {spec.audience}")
+async def recipients_of(
+    batch: ConsumerBatch, event: ConsumedEvent, resolve: Resolver
+) -> list[uuid.UUID]:
+    found = await resolve(batch.conn, event)
     if event.type == "deadline.reminder" and found:
-        found = await find.without_submission(batch.conn, data["assignment_id"], found)
-    if spec.skip_actor and event.actor_id is not None:
+        found = await find.without_submission(batch.conn, event.data["assignment_id"], found)
+    if TYPES[event.type].skip_actor and event.actor_id is not None:
         found = [u for u in found if str(u) != event.actor_id]
     return found
 
@@ -77,16 +98,19 @@ async def _values(batch: ConsumerBatch, event: ConsumedEvent) -> dict[str, Any]:
     return values
 
 
-def notifications_consumer(db: AsyncDatabase) -> Consumer:
+def notifications_consumer(
+    db: AsyncDatabase, *, audiences: Mapping[Audience, Resolver] | None = None
+) -> Consumer:
+    resolvers = {**AUDIENCES, **(audiences or {})}
     registry = HandlerRegistry()
 
-    @registry.on(*(t for t, spec in TYPES.items() if spec.audience != Audience.THREAD_FOLLOWERS))
+    @registry.on(*(t for t, spec in TYPES.items() if spec.audience in resolvers))
     async def notify(batch: ConsumerBatch, event: ConsumedEvent) -> None:
         try:
             notice = notice_for(event.type, event.data)
             if notice is None:
                 return
-            users = await recipients_of(batch, event)
+            users = await recipients_of(batch, event, resolvers[TYPES[event.type].audience])
         except MalformedEvent as exc:
             log.warning(
                 "event skipped: it lacks what its notification needs",
@@ -106,20 +130,19 @@ def notifications_consumer(db: AsyncDatabase) -> Consumer:
             occurred_at=event.occurred_at,
             now=batch.now,
         )
-        await fan_out(batch, db, result.items)
-        await deliveries.enqueue(db, result.deliveries)
+        await write(batch, db, result)
 
     return Consumer(name=CONSUMER_NAME, handlers=registry.handlers)
 
 
-async def fan_out(batch: ConsumerBatch, db: AsyncDatabase, items: list[dict[str, Any]]) -> None:
-    """Insert inbox items and record their live events, counting each owner's unread."""
-    if not items:
-        return
-    counts = await notification_counters.add_one(
-        batch.conn, (uuid.UUID(d["user_id"]) for d in items)
+async def write(batch: ConsumerBatch, db: AsyncDatabase, result: Plan) -> None:
+    """Inbox items and deliveries (written side by side), then each item's live events."""
+    items = result.items
+    # The owners' rows first: they order this against the owners' own inbox changes.
+    counts = await notification_counters.add_one(batch.conn, result.inbox_users())
+    present, _ = await asyncio.gather(
+        notification_inbox.insert_many(db, items), deliveries.enqueue(db, result.deliveries)
     )
-    present = await notification_inbox.insert_many(db, items)
     if present:  # run before, up to the crash: count those inboxes as they are
         again = sorted({d["user_id"] for d in items if d["_id"] in present})
         recounted = await notification_inbox.unread_counts(db, again)

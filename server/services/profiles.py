@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import uuid
 
 from server.domain import accounts
 from server.domain.accounts import PHOTO_MAX_BYTES, PHOTO_TYPES
+from server.domain.audit import changes_between
+from server.domain.context import RequestContext
 from server.domain.errors import Conflict, InvalidInput, NotFound
 from server.domain.file_types import sniff
 from server.domain.users import (
@@ -22,6 +25,7 @@ from server.domain.users import (
 )
 from server.services.accounts_env import AccountsEnv
 from server.services.registration import send_pin
+from server.services.unit_of_work import unit_of_work
 from server.services.user_views import public_user, user_read
 from server.stores import credentials, devices
 from server.stores import users as users_store
@@ -40,7 +44,7 @@ async def me(env: AccountsEnv, *, user_id: uuid.UUID) -> UserRead:
     return user_read(row, env.storage)
 
 
-async def update_me(env: AccountsEnv, *, user_id: uuid.UUID, changes: UserUpdate) -> UserRead:
+async def update_me(env: AccountsEnv, *, context: RequestContext, changes: UserUpdate) -> UserRead:
     """Apply the fields sent. A new email waits as `pending_email` until its PIN is verified."""
     sent = changes.model_fields_set
     fields: dict[str, object] = {}
@@ -54,8 +58,9 @@ async def update_me(env: AccountsEnv, *, user_id: uuid.UUID, changes: UserUpdate
         loc = changes.location
         fields["location_lat"] = loc.lat if loc else None
         fields["location_lon"] = loc.lon if loc else None
-    now = env.clock.now()
-    async with env.pool.acquire() as conn, conn.transaction():
+    user_id = context.actor_id
+    async with unit_of_work(pool=env.pool, clock=env.clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         current = await users_store.by_id(conn, user_id, for_update=True)
         if current is None:
             raise profile_not_available()
@@ -67,13 +72,21 @@ async def update_me(env: AccountsEnv, *, user_id: uuid.UUID, changes: UserUpdate
             if await users_store.email_in_use(conn, new_email):
                 raise Conflict("Another account uses this email.", code="email_taken")
             fields["pending_email"] = new_email
-        row = await users_store.update(conn, user_id, now=now, **fields) if fields else current
+        if not fields:
+            uow.unchanged()
+            return user_read(current, env.storage)
+        row = await users_store.update(conn, user_id, now=now, **fields)
+        uow.audit(
+            "user.profile_update",
+            target=("user", user_id),
+            changes=changes_between(current, row, fields=list(fields)),
+        )
         if new_email is not None and new_email != current["email"]:
             await send_pin(conn, user_id=user_id, name=row["name"], email=new_email, now=now)
     return user_read(row, env.storage)
 
 
-async def set_photo(env: AccountsEnv, *, user_id: uuid.UUID, data: bytes) -> UserRead:
+async def set_photo(env: AccountsEnv, *, context: RequestContext, data: bytes) -> UserRead:
     """Store the image (jpeg, png or webp, judged by its bytes) and point the profile at it."""
     if len(data) > PHOTO_MAX_BYTES:
         raise InvalidInput("The photo is larger than 10 MB.", code="payload_too_large")
@@ -86,14 +99,20 @@ async def set_photo(env: AccountsEnv, *, user_id: uuid.UUID, data: bytes) -> Use
         )
     if env.storage is None:
         raise RuntimeError("no file storage configured")
+    user_id = context.actor_id
     key = f"{user_id}/{uuid.uuid4().hex}.{PHOTO_TYPES[mime]}"
     await env.storage.put(PROFILES, key, data, mime)
     try:
-        async with env.pool.acquire() as conn, conn.transaction():
-            current = await users_store.by_id(conn, user_id, for_update=True)
+        async with unit_of_work(pool=env.pool, clock=env.clock, context=context) as uow:
+            current = await users_store.by_id(uow.conn, user_id, for_update=True)
             if current is None:
                 raise profile_not_available()
-            row = await users_store.update(conn, user_id, now=env.clock.now(), photo_key=key)
+            row = await users_store.update(uow.conn, user_id, now=uow.now, photo_key=key)
+            uow.audit(
+                "user.photo_update",
+                target=("user", user_id),
+                changes=changes_between(current, row, fields=("photo_key",)),
+            )
     except BaseException:
         await env.storage.delete(PROFILES, key)  # nothing points at it
         raise
@@ -102,13 +121,19 @@ async def set_photo(env: AccountsEnv, *, user_id: uuid.UUID, data: bytes) -> Use
     return user_read(row, env.storage)
 
 
-async def delete_photo(env: AccountsEnv, *, user_id: uuid.UUID) -> UserRead:
-    async with env.pool.acquire() as conn, conn.transaction():
-        current = await users_store.by_id(conn, user_id, for_update=True)
+async def delete_photo(env: AccountsEnv, *, context: RequestContext) -> UserRead:
+    user_id = context.actor_id
+    async with unit_of_work(pool=env.pool, clock=env.clock, context=context) as uow:
+        current = await users_store.by_id(uow.conn, user_id, for_update=True)
         if current is None:
             raise profile_not_available()
         row = await users_store.update(
-            conn, user_id, now=env.clock.now(), photo_key=None, external_photo_url=None
+            uow.conn, user_id, now=uow.now, photo_key=None, external_photo_url=None
+        )
+        uow.audit(
+            "user.photo_delete",
+            target=("user", user_id),
+            changes=changes_between(current, row, fields=("photo_key", "external_photo_url")),
         )
     if current["photo_key"]:
         await _forget(env, current["photo_key"])
@@ -139,19 +164,33 @@ async def search(env: AccountsEnv, *, query: UserSearch) -> UserPage:
     return UserPage(items=[public_user(r, env.storage) for r in page], next_cursor=next_cursor)
 
 
-async def add_device(env: AccountsEnv, *, user_id: uuid.UUID, device: DeviceCreate) -> DeviceRead:
-    async with env.pool.acquire() as conn, conn.transaction():
+def device_ref(token: str) -> str:
+    """Names a device in the audit log without its push token (which lets anyone holding the
+    provider's key message the device)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+async def add_device(
+    env: AccountsEnv, *, context: RequestContext, device: DeviceCreate
+) -> DeviceRead:
+    async with unit_of_work(pool=env.pool, clock=env.clock, context=context) as uow:
         row = await devices.upsert(
-            conn,
-            user_id=user_id,
+            uow.conn,
+            user_id=context.actor_id,
             token=device.token,
             platform=device.platform,
-            now=env.clock.now(),
+            now=uow.now,
+        )
+        uow.audit(
+            "device.register",
+            target=("device", device_ref(device.token)),
+            changes={"platform": [None, row["platform"]]},
         )
     return DeviceRead(token=row["token"], platform=row["platform"], created_at=row["created_at"])
 
 
-async def remove_device(env: AccountsEnv, *, user_id: uuid.UUID, token: str) -> None:
-    async with env.pool.acquire() as conn, conn.transaction():
-        if not await devices.delete(conn, user_id=user_id, token=token):
+async def remove_device(env: AccountsEnv, *, context: RequestContext, token: str) -> None:
+    async with unit_of_work(pool=env.pool, clock=env.clock, context=context) as uow:
+        if not await devices.delete(uow.conn, user_id=context.actor_id, token=token):
             raise NotFound("No such device for this account.", code="device_not_found")
+        uow.audit("device.delete", target=("device", device_ref(token)))

@@ -10,9 +10,12 @@ import asyncpg
 
 from server.domain import accounts
 from server.domain.accounts import PIN_MAX_ATTEMPTS, PIN_RESEND_INTERVAL, PIN_TTL
+from server.domain.audit import changes_between
+from server.domain.context import RequestContext
 from server.domain.errors import Conflict, InvalidInput, RateLimited
 from server.domain.users import UserCreate, UserRead
 from server.services.accounts_env import AccountsEnv, rate_limit
+from server.services.unit_of_work import unit_of_work
 from server.services.user_views import user_read
 from server.stores import credentials, mail_queue
 from server.stores import users as users_store
@@ -40,13 +43,13 @@ async def send_pin(
     )
 
 
-async def register(env: AccountsEnv, *, data: UserCreate, client_address: str) -> UserRead:
+async def register(env: AccountsEnv, *, context: RequestContext, data: UserCreate) -> UserRead:
     email = accounts.normalize_email(data.email)
-    await rate_limit(env, action="register", email=email, client_address=client_address)
+    await rate_limit(env, action="register", email=email, client_address=context.ip)
     accounts.check_password(data.password, email)
     password_hash = await env.passwords.hash(data.password)
-    now = env.clock.now()
-    async with env.pool.acquire() as conn, conn.transaction():
+    async with unit_of_work(pool=env.pool, clock=env.clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         row = await users_store.insert(
             conn,
             user_id=uuid.uuid4(),
@@ -60,27 +63,39 @@ async def register(env: AccountsEnv, *, data: UserCreate, client_address: str) -
         )
         if row is None:
             raise Conflict("An account with this email already exists.", code="email_taken")
+        uow.identify(row["id"])
+        uow.audit(
+            "user.register",
+            target=("user", row["id"]),
+            changes=changes_between(None, row, fields=_REGISTERED),
+        )
         await send_pin(conn, user_id=row["id"], name=row["name"], email=email, now=now)
     return user_read(row, env.storage)
 
 
 _WRONG_PIN = "The PIN is not valid for this email."
+# What the audit shows of a new account (never its password or PIN).
+_REGISTERED = ("email", "name", "email_verified")
+_VERIFIED = ("email", "pending_email", "email_verified")
 
 
-async def verify_email(env: AccountsEnv, *, email: str, pin: str) -> UserRead:
+async def verify_email(
+    env: AccountsEnv, *, context: RequestContext, email: str, pin: str
+) -> UserRead:
     """Prove `email` (a sign-up's address, or a pending new address) with its PIN.
 
     A wrong PIN is counted in a committed transaction before the error is raised, so the
     5-try limit holds; the error is raised after the transaction block.
     """
     email = accounts.normalize_email(email)
-    now = env.clock.now()
     failure: InvalidInput | None = None
-    async with env.pool.acquire() as conn, conn.transaction():
+    async with unit_of_work(pool=env.pool, clock=env.clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         user = await users_store.awaiting_pin(conn, email)
         pin_row = await credentials.pin_for(conn, user["id"], email) if user else None
         if user is None or pin_row is None:
             raise InvalidInput(_WRONG_PIN, code="invalid_pin")
+        uow.identify(user["id"])
         if pin_row["attempts"] >= PIN_MAX_ATTEMPTS:
             raise InvalidInput(
                 "Too many wrong tries; ask for a new PIN.", code="pin_attempts_exhausted"
@@ -89,6 +104,11 @@ async def verify_email(env: AccountsEnv, *, email: str, pin: str) -> UserRead:
             raise InvalidInput("The PIN has expired; ask for a new one.", code="pin_expired")
         if not accounts.pin_matches(pin, pin_row["pin_hash"], user_id=user["id"], email=email):
             attempts = await credentials.count_pin_failure(conn, user["id"])
+            uow.audit(
+                "user.verify_failed",
+                target=("user", user["id"]),
+                changes={"attempts": [attempts - 1, attempts]},
+            )
             failure = InvalidInput(
                 _WRONG_PIN,
                 code="invalid_pin",
@@ -104,23 +124,30 @@ async def verify_email(env: AccountsEnv, *, email: str, pin: str) -> UserRead:
                 )
             else:
                 row = await users_store.update(conn, user["id"], now=now, email_verified=True)
+            uow.audit(
+                "user.verify",
+                target=("user", user["id"]),
+                changes=changes_between(user, row, fields=_VERIFIED),
+            )
     if failure is not None:
         raise failure
     return user_read(row, env.storage)
 
 
-async def resend_pin(env: AccountsEnv, *, email: str, client_address: str) -> None:
+async def resend_pin(env: AccountsEnv, *, context: RequestContext, email: str) -> None:
     """Send a new PIN (killing the old one) at most once a minute per email.
 
     Answers the same whether or not the email is waiting for a PIN (no account enumeration).
     """
     email = accounts.normalize_email(email)
-    await rate_limit(env, action="resend", email=email, client_address=client_address)
-    now = env.clock.now()
-    async with env.pool.acquire() as conn, conn.transaction():
+    await rate_limit(env, action="resend", email=email, client_address=context.ip)
+    async with unit_of_work(pool=env.pool, clock=env.clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         user = await users_store.awaiting_pin(conn, email)
         if user is None:
+            uow.unchanged()
             return
+        uow.identify(user["id"])
         current = await credentials.pin_for(conn, user["id"], email)
         if current is not None and now < current["sent_at"] + PIN_RESEND_INTERVAL:
             wait = (current["sent_at"] + PIN_RESEND_INTERVAL - now).total_seconds()
@@ -130,3 +157,4 @@ async def resend_pin(env: AccountsEnv, *, email: str, client_address: str) -> No
                 code="resend_too_soon",
             )
         await send_pin(conn, user_id=user["id"], name=user["name"], email=email, now=now)
+        uow.audit("user.verify_resend", target=("user", user["id"]))

@@ -10,11 +10,14 @@ import asyncpg
 from server.domain import accounts
 from server.domain.accounts import LOCKOUT_DURATION, LOCKOUT_FAILURES, LOCKOUT_WINDOW
 from server.domain.auth import Session
+from server.domain.context import RequestContext
 from server.domain.errors import DomainError, PermissionDenied, RateLimited, Unauthenticated
+from server.domain.events import event, user_stream
 from server.domain.tokens import issue_access_token
 from server.services.accounts_env import AccountsEnv, rate_limit
+from server.services.unit_of_work import UnitOfWork, unit_of_work
 from server.services.user_views import user_read
-from server.stores import credentials, login_guard, mail_queue
+from server.stores import credentials, login_guard
 from server.stores import users as users_store
 
 
@@ -78,11 +81,13 @@ async def start_session(
 
 
 async def check_password_or_count(
-    env: AccountsEnv, user: asyncpg.Record | None, password: str
+    env: AccountsEnv, user: asyncpg.Record | None, password: str, *, context: RequestContext
 ) -> None:
     """Verify `password` for `user` (None: unknown email), honouring and feeding the lockout.
 
-    Raises `invalid_credentials` or `account_locked`; failures are committed before raising.
+    Raises `invalid_credentials` or `account_locked`; failures are committed (and audited as
+    the account's) before raising. An unknown email changes nothing, so nothing is recorded.
+    A lockout records `account.locked`: the notifications pipeline warns the owner.
     """
     now = env.clock.now()
     if user is not None:
@@ -96,61 +101,81 @@ async def check_password_or_count(
     if user is None:
         raise invalid_credentials()
     error: DomainError = invalid_credentials()
-    async with env.pool.acquire() as conn, conn.transaction():
+    async with unit_of_work(pool=env.pool, clock=env.clock, context=context) as uow:
+        conn, user_id = uow.conn, user["id"]
+        uow.identify(user_id)
         failures = await login_guard.record_failure(
-            conn, user["id"], now=now, window_start=now - LOCKOUT_WINDOW
+            conn, user_id, now=now, window_start=now - LOCKOUT_WINDOW
+        )
+        uow.audit(
+            "user.login_failed",
+            target=("user", user_id),
+            changes={"failures": [failures - 1, failures]},
         )
         if failures >= LOCKOUT_FAILURES:
-            await login_guard.lock(conn, user["id"], now + LOCKOUT_DURATION)
-            await mail_queue.enqueue(
-                conn,
-                to=user["email"],
-                template="account_locked",
-                params={
-                    "name": user["name"],
-                    "minutes": int(LOCKOUT_DURATION.total_seconds() // 60),
-                },
-                now=now,
+            until = now + LOCKOUT_DURATION
+            await login_guard.lock(conn, user_id, until)
+            uow.record(
+                event(
+                    "account.locked",
+                    user_stream(user_id),
+                    at=uow.now,
+                    user_id=str(user_id),
+                    until=until.isoformat(),
+                )
+            )
+            uow.audit(
+                "user.lockout",
+                target=("user", user_id),
+                changes={"locked_until": [None, until.isoformat()]},
             )
             error = account_locked(LOCKOUT_DURATION.total_seconds())
     raise error
 
 
-async def login(env: AccountsEnv, *, email: str, password: str, client_address: str) -> Session:
+def audit_login(uow: UnitOfWork, user_id: uuid.UUID, method: str) -> None:
+    uow.audit("user.login", target=("user", user_id), changes={"method": [None, method]})
+
+
+async def login(env: AccountsEnv, *, context: RequestContext, email: str, password: str) -> Session:
     email = accounts.normalize_email(email)
-    await rate_limit(env, action="login", email=email, client_address=client_address)
+    await rate_limit(env, action="login", email=email, client_address=context.ip)
     async with env.pool.acquire() as conn:
         user = await users_store.by_email(conn, email)
-    await check_password_or_count(env, user, password)
+    await check_password_or_count(env, user, password, context=context)
     assert user is not None
     check_can_sign_in(user)
     new_hash = None
     if env.passwords.needs_rehash(user["password_hash"]):
         new_hash = await env.passwords.hash(password)
-    async with env.pool.acquire() as conn, conn.transaction():
-        await login_guard.clear(conn, user["id"])
+    async with unit_of_work(pool=env.pool, clock=env.clock, context=context) as uow:
+        uow.identify(user["id"])
+        await login_guard.clear(uow.conn, user["id"])
         if new_hash is not None:
-            await users_store.update(conn, user["id"], now=env.clock.now(), password_hash=new_hash)
-        return await start_session(env, conn, user)
+            await users_store.update(uow.conn, user["id"], now=uow.now, password_hash=new_hash)
+        audit_login(uow, user["id"], "password")
+        return await start_session(env, uow.conn, user)
 
 
-async def refresh(env: AccountsEnv, *, refresh_token: str) -> Session:
+async def refresh(env: AccountsEnv, *, context: RequestContext, refresh_token: str) -> Session:
     """Rotate: the presented token is spent and a new pair is issued in the same family.
 
     Presenting a spent token means it was copied: the whole family is revoked (committed),
     then the caller is refused.
     """
-    now = env.clock.now()
     error: DomainError | None = None
-    async with env.pool.acquire() as conn, conn.transaction():
+    async with unit_of_work(pool=env.pool, clock=env.clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         token = await credentials.refresh_for_update(conn, accounts.token_digest(refresh_token))
         if token is None:
             raise Unauthenticated("The refresh token is not valid.", code="invalid_refresh_token")
+        uow.identify(token["user_id"])
+        family = token["family_id"]
         user = await users_store.by_id(conn, token["user_id"])
         if token["revoked_at"] is not None:
             error = Unauthenticated("The session was ended.", code="refresh_token_revoked")
         elif token["used_at"] is not None:
-            await credentials.revoke_family(conn, token["family_id"], now)
+            await _revoke(uow, family, "reused")
             error = Unauthenticated(
                 "This refresh token was already used; the session has been ended.",
                 code="refresh_token_reused",
@@ -159,25 +184,45 @@ async def refresh(env: AccountsEnv, *, refresh_token: str) -> Session:
             error = Unauthenticated("The refresh token has expired.", code="refresh_token_expired")
         elif user is None or user["token_version"] != token["token_version"]:
             # Password reset, block or role change since this session began.
-            await credentials.revoke_family(conn, token["family_id"], now)
+            await _revoke(uow, family, "superseded")
             error = Unauthenticated("The session was ended.", code="refresh_token_revoked")
         else:
             try:
                 check_can_sign_in(user)
             except DomainError as exc:
-                await credentials.revoke_family(conn, token["family_id"], now)
+                await _revoke(uow, family, exc.code)
                 error = exc
             else:
                 await credentials.mark_refresh_used(conn, token["id"], now)
-                return await start_session(env, conn, user, family_id=token["family_id"])
+                uow.audit("session.refresh", target=("session", family))
+                return await start_session(env, conn, user, family_id=family)
+        if not uow.audits:
+            uow.unchanged()  # refused without touching anything
     assert error is not None
     raise error
 
 
-async def logout(env: AccountsEnv, *, refresh_token: str) -> None:
+async def _revoke(uow: UnitOfWork, family_id: uuid.UUID, reason: str) -> None:
+    await credentials.revoke_family(uow.conn, family_id, uow.now)
+    uow.audit(
+        "session.revoke",
+        target=("session", family_id),
+        changes={"status": ["active", "revoked"], "reason": [None, reason]},
+    )
+
+
+async def logout(env: AccountsEnv, *, context: RequestContext, refresh_token: str) -> None:
     """End the session the refresh token belongs to; unknown tokens are already ended."""
-    now = env.clock.now()
-    async with env.pool.acquire() as conn, conn.transaction():
+    async with unit_of_work(pool=env.pool, clock=env.clock, context=context) as uow:
+        conn = uow.conn
         token = await credentials.refresh_for_update(conn, accounts.token_digest(refresh_token))
-        if token is not None:
-            await credentials.revoke_family(conn, token["family_id"], now)
+        if token is None or token["revoked_at"] is not None:
+            uow.unchanged()  # already ended
+            return
+        uow.identify(token["user_id"])
+        await credentials.revoke_family(conn, token["family_id"], uow.now)
+        uow.audit(
+            "user.logout",
+            target=("user", token["user_id"]),
+            changes={"session_id": [str(token["family_id"]), None]},
+        )

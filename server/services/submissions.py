@@ -13,7 +13,9 @@ import asyncpg
 from server.domain import assignment_access as rules
 from server.domain import submissions as subs
 from server.domain.assignments import AssignmentKind
+from server.domain.audit import changes_between
 from server.domain.clock import Clock
+from server.domain.context import RequestContext
 from server.domain.cursors import encode_cursor
 from server.domain.errors import Conflict, InvalidInput, NotFound
 from server.domain.submission_views import (
@@ -32,9 +34,10 @@ from server.services.assignment_views import (
     questions_of,
 )
 from server.services.submission_views import staff_read, student_read, submission_event
+from server.services.unit_of_work import unit_of_work
 from server.stores import assignments as assignments_store
-from server.stores import outbox, uploads
 from server.stores import submissions as store
+from server.stores import uploads
 
 
 @dataclass(frozen=True)
@@ -65,16 +68,18 @@ async def _as_student(
 
 
 async def start_attempt(
-    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, assignment_id: uuid.UUID
+    *, pool: Pool, clock: Clock, context: RequestContext, assignment_id: uuid.UUID
 ) -> tuple[AttemptRead, bool]:
     """A new timed attempt (True), or the one still running (False)."""
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
+    actor_id = context.actor_id
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         row = await _as_student(conn, assignment_id, actor_id, "take exams")
         if row["kind"] != AssignmentKind.exam:
             raise InvalidInput("Only exams have timed attempts.", code="not_an_exam")
         running = await store.open_attempt(conn, assignment_id, actor_id, lock=True)
         if running is not None and now <= running["deadline"] + subs.ATTEMPT_SLACK:
+            uow.unchanged()
             return _attempt_read(running), False
         policy = late_policy_of(row)
         subs.lateness(
@@ -102,6 +107,15 @@ async def start_attempt(
             started_at=now,
             deadline=deadline,
         )
+        uow.audit(
+            "attempt.start",
+            target=("attempt", attempt_id),
+            changes={
+                "assignment_id": [None, str(assignment_id)],
+                "attempt": [None, number],
+                "deadline": [None, deadline.isoformat()],
+            },
+        )
         return AttemptRead(
             id=attempt_id,
             assignment_id=assignment_id,
@@ -112,6 +126,20 @@ async def start_attempt(
         ), True
 
 
+# What a submission's audit entry shows (the answers stay in the submission).
+_AUDITED = (
+    "assignment_id",
+    "student_id",
+    "attempt",
+    "submitted_at",
+    "late",
+    "seconds_late",
+    "penalty_percent",
+    "auto_score",
+    "score",
+)
+
+
 def request_hash(data: subs.SubmissionCreate) -> str:
     return hashlib.sha256(data.model_dump_json().encode()).hexdigest()
 
@@ -120,13 +148,15 @@ async def submit(
     *,
     pool: Pool,
     clock: Clock,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     assignment_id: uuid.UUID,
     data: subs.SubmissionCreate,
     idempotency_key: str | None,
 ) -> Submitted:
-    now = clock.now()  # the server's time stamps the work, whatever the device says
-    async with pool.acquire() as conn, conn.transaction():
+    actor_id = context.actor_id
+    # The server's time (uow.now) stamps the work, whatever the device says.
+    async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
+        conn, now = uow.conn, uow.now
         row = await _as_student(conn, assignment_id, actor_id, "hand in work")
         if idempotency_key is not None:
             digest = request_hash(data)
@@ -138,6 +168,7 @@ async def submit(
                 request_hash=digest,
                 now=now,
             ):
+                uow.unchanged()
                 return _replay(
                     await store.claimed_request(
                         conn, assignment_id=assignment_id, student_id=actor_id, key=idempotency_key
@@ -207,7 +238,12 @@ async def submit(
                 key=idempotency_key,
                 response=body,
             )
-        await outbox.append(conn, [await submission_event(conn, "submission.created", saved, now)])
+        uow.record(await submission_event(conn, "submission.created", saved, now))
+        uow.audit(
+            "submission.create",
+            target=("submission", saved["id"]),
+            changes=changes_between(None, saved, fields=_AUDITED),
+        )
         return Submitted(body, replayed=False)
 
 

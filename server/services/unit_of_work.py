@@ -11,7 +11,9 @@ outbox, stamped with the request context (actor, client address, request id), an
 transaction commits; on an exception nothing is written. The relay carries events to sockets
 and durable consumers (notifications, the audit log) take them from there, so an audit entry
 can't be lost after commit. A unit of work that records no audit action refuses to commit: it
-is how "every mutation is audited" stays a property of the code rather than a habit.
+is how "every mutation is audited" stays a property of the code rather than a habit. A call
+that turns out to change nothing (an idempotent repeat, a replay, an empty batch) says so with
+`uow.unchanged()`: its transaction is rolled back instead, so nothing unaudited can commit.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ class UnauditedMutation(RuntimeError):
     """A unit of work tried to commit without saying what it did (a programming error)."""
 
 
+class _Discard(Exception):
+    """Rolls back a unit of work that said it changed nothing."""
+
+
 class UnitOfWork:
     def __init__(self, conn: asyncpg.Connection, now: datetime, context: RequestContext) -> None:
         self.conn = conn
@@ -42,10 +48,21 @@ class UnitOfWork:
         self.context = context
         self.events: list[DomainEvent] = []
         self.audits: list[AuditRecord] = []
+        self._unchanged = False
 
     @property
     def actor_id(self) -> uuid.UUID:
         return self.context.actor_id
+
+    def identify(self, user_id: uuid.UUID) -> None:
+        """An anonymous caller proved who they are (a login, a PIN, a reset token): from here
+        on the unit acts as that user, from the same address and request."""
+        self.context = self.context.as_user(user_id)
+
+    def unchanged(self) -> None:
+        """This call changed nothing: roll the transaction back rather than commit it, so
+        nothing it may have written escapes the audit. Nothing may have been recorded."""
+        self._unchanged = True
 
     def record(self, *events: DomainEvent) -> None:
         self.events.extend(events)
@@ -73,7 +90,15 @@ class UnitOfWork:
 async def unit_of_work(
     *, pool: Pool, clock: Clock, context: RequestContext
 ) -> AsyncIterator[UnitOfWork]:
-    async with pool.acquire() as conn, conn.transaction():
-        uow = UnitOfWork(conn, clock.now(), context)
-        yield uow
-        await uow._flush()
+    async with pool.acquire() as conn:
+        try:
+            async with conn.transaction():
+                uow = UnitOfWork(conn, clock.now(), context)
+                yield uow
+                if uow._unchanged:
+                    if uow.events or uow.audits:
+                        raise RuntimeError("a unit of work that recorded changes is not unchanged")
+                    raise _Discard
+                await uow._flush()
+        except _Discard:
+            pass

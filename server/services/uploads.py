@@ -7,12 +7,15 @@ import uuid
 from dataclasses import dataclass
 
 from server.domain import assignment_access as rules
+from server.domain.audit import changes_between
 from server.domain.clock import Clock
+from server.domain.context import RequestContext
 from server.domain.course_access import Membership
 from server.domain.errors import InvalidInput, NotFound
 from server.domain.file_types import DOCX, EXTENSIONS, JPEG, PDF, PNG, TXT, sniff
 from server.domain.submission_views import UploadRead
 from server.pg_pool import Pool
+from server.services.unit_of_work import unit_of_work
 from server.stores import memberships, uploads
 from server.stores.files import SUBMISSIONS, FileStorage
 
@@ -35,7 +38,7 @@ async def upload(
     pool: Pool,
     clock: Clock,
     storage: FileStorage,
-    actor_id: uuid.UUID,
+    context: RequestContext,
     filename: str,
     data: bytes,
 ) -> UploadRead:
@@ -48,28 +51,36 @@ async def upload(
             code="unsupported_file_type",
             details=[{"accepted": sorted(ACCEPTED)}],
         )
-    file_id = uuid.uuid4()
+    file_id, actor_id = uuid.uuid4(), context.actor_id
     key = f"{actor_id}/{file_id}.{EXTENSIONS[kind]}"
+    read = UploadRead(
+        file_id=file_id, filename=filename[:255] or "file", content_type=kind, size_bytes=len(data)
+    )
     await storage.put(SUBMISSIONS, key, data, kind)
     try:
-        async with pool.acquire() as conn:
+        async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
             await uploads.insert(
-                conn,
+                uow.conn,
                 file_id=file_id,
                 uploader_id=actor_id,
                 file_key=key,
-                filename=filename[:255] or "file",
+                filename=read.filename,
                 content_type=kind,
                 size_bytes=len(data),
-                now=clock.now(),
+                now=uow.now,
+            )
+            uow.audit(
+                "file.upload",
+                target=("file", file_id),
+                changes=changes_between(
+                    None, read.model_dump(), fields=("filename", "content_type", "size_bytes")
+                ),
             )
     except BaseException:
         with contextlib.suppress(Exception):  # no row, so nobody can ever reach the bytes
             await storage.delete(SUBMISSIONS, key)
         raise
-    return UploadRead(
-        file_id=file_id, filename=filename[:255] or "file", content_type=kind, size_bytes=len(data)
-    )
+    return read
 
 
 async def read_file(
