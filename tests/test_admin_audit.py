@@ -39,6 +39,7 @@ def settings(settings: Settings, audit_consumer: bool) -> Settings:
     settings.realtime_relay_poll_seconds = 0.2
     settings.consumer_poll_seconds = 0.1
     settings.audit_consumer_enabled = audit_consumer
+    settings.consumers_enabled = audit_consumer  # (off in tests unless turned on)
     return settings
 
 

@@ -23,6 +23,7 @@ def settings(settings: Settings) -> Settings:
     settings.admin_block_poll_seconds = 0.05  # the self-lifting block is seen at once
     settings.realtime_relay_poll_seconds = 0.2
     settings.consumer_poll_seconds = 0.1
+    settings.consumers_enabled = True  # blocks and rules notify through the consumer
     return settings
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from aiohttp import web
 
 from server.domain.admin_users import (
@@ -16,14 +18,21 @@ from server.domain.admin_users import (
 from server.handlers.admin_context import admin_deps, require_admin
 from server.handlers.io import json_response, path_uuid, read_json, read_query
 from server.handlers.routing import RouteTable
-from server.keys import PG_POOL
+from server.keys import PG_POOL, TOKEN_CACHE
 from server.services import admin_users
 
 routes = RouteTable(tag="admin", prefix="/api/v1/admin")
 
 
-def _user_id(request: web.Request):
+def _user_id(request: web.Request) -> uuid.UUID:
     return path_uuid(request, "user_id", not_found_code="user_not_found")
+
+
+def _token_state_changed(request: web.Request, user_id: uuid.UUID) -> None:
+    """This process forgets the user's token state now (and ends their sockets here); the
+    commit's NOTIFY tells every process, this one included, a few milliseconds later."""
+    if (cache := request.app.get(TOKEN_CACHE)) is not None:
+        cache.invalidate(user_id)
 
 
 @routes.get(
@@ -65,6 +74,7 @@ async def block_user(request: web.Request) -> web.Response:
     block = await admin_users.block_user(
         **admin_deps(request, admin, mongo=False), user_id=user_id, data=data
     )
+    _token_state_changed(request, user_id)
     return json_response(block)
 
 
@@ -75,6 +85,7 @@ async def unblock_user(request: web.Request) -> web.Response:
     admin = await require_admin(request)
     user_id = _user_id(request)
     await admin_users.unblock_user(**admin_deps(request, admin, mongo=False), user_id=user_id)
+    _token_state_changed(request, user_id)
     return web.Response(status=204)
 
 

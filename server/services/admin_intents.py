@@ -110,7 +110,9 @@ async def _settle(conn: asyncpg.Connection, db: AsyncDatabase, key: str) -> int:
 
 
 async def settle_key(*, pool: Pool, db: AsyncDatabase, key: str) -> int:
-    async with pool.acquire() as conn, conn.transaction():
+    """Settle one key's intents. Postgres is only read (and locked): what is applied was
+    committed and audited by the change that staged it."""
+    async with pool.acquire() as conn, conn.transaction(readonly=True):
         await store.lock(conn, key)
         return await _settle(conn, db, key)
 

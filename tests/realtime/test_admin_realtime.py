@@ -19,6 +19,7 @@ from tests.admin_helpers import ADMIN_API
 def settings(settings: Settings) -> Settings:
     settings.realtime_relay_poll_seconds = 0.2
     settings.consumer_poll_seconds = 0.1
+    settings.consumers_enabled = True  # the audit feed comes from the audit consumer
     settings.realtime_auth_sweep_seconds = 600  # only the NOTIFY (or the event) can be in time
     return settings
 
