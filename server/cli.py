@@ -1,4 +1,4 @@
-"""`classconnect serve | migrate | healthcheck | datadog-sync`."""
+"""`classconnect serve | migrate | healthcheck | datadog-sync | create-admin`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from server import admin_cli
 from server.settings import Settings, SettingsError
 
 log = logging.getLogger("classconnect")
@@ -122,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("datadog-sync", help="create or update the monitors and dashboards "
                           "under config/datadog/ (needs DD_API_KEY and DD_APP_KEY)")  # fmt: skip
     sync.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    admin_cli.add_parser(sub)
     return parser
 
 
@@ -145,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             return _healthcheck(settings)
         if args.command == "datadog-sync":
             return _datadog_sync(settings, dry_run=args.dry_run)
+        if args.command == "create-admin":
+            return admin_cli.create_admin(settings, args)
         return _migrate(settings)
     except SettingsError as exc:
         print(f"classconnect: {exc}", file=sys.stderr)

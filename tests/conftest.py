@@ -31,6 +31,7 @@ from server.stores.migrations import apply_migrations
 pytest_plugins = [
     "tests.factories",
     "tests.delivery_helpers",
+    "tests.admin_helpers",
     "tests.fakes.brevo",
     "tests.fakes.datadog_api",
     "tests.fakes.supabase_storage",
