@@ -270,12 +270,26 @@ STATS_COLUMNS = {
 }
 
 
+# A text cell starting with one of these is a formula to Excel, LibreOffice or Sheets (a
+# student named `=HYPERLINK(...)` would run in the teacher's spreadsheet).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """OWASP's CSV-injection defence: a leading `'` makes such text inert. Numbers stay numbers
+    (a negative score is a number, not a string starting with `-`)."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def table_rows(stats: CourseStats, table: str) -> list[list[object]]:
-    """The header and rows of one exported table, the same numbers as the JSON."""
+    """The header and rows of one exported table, the same numbers as the JSON, its text made
+    safe to open in a spreadsheet."""
     columns = STATS_COLUMNS[table]
     items = stats.assignments if table == "assignments" else stats.per_student
     out: list[list[object]] = [list(columns)]
     for it in items:
         data = it.model_dump(mode="json")
-        out.append(["" if data[c] is None else data[c] for c in columns])
+        out.append(["" if data[c] is None else spreadsheet_cell(data[c]) for c in columns])
     return out

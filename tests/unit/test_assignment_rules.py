@@ -139,3 +139,13 @@ def test_trend_direction_and_course_stats():
     ben = next(p for p in out.per_student if p.name == "Ben")
     assert (ben.late, ben.missing, ben.average_percent) == (1, 1, 50.0)
     assert stats.table_rows(out, "students")[0] == stats.STATS_COLUMNS["students"]
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@A1", "\tx", "\rx"])
+def test_spreadsheet_text_that_would_be_a_formula_is_quoted(text):
+    assert stats.spreadsheet_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["Ann", "", "1-2", -3, -2.5, 0])
+def test_spreadsheet_numbers_and_plain_text_are_kept(value):
+    assert stats.spreadsheet_cell(value) == value
