@@ -14,6 +14,7 @@ can_manage_assignment = access.can_edit_content  # create, change, publish, dele
 can_grade = access.can_grade  # draft grades and publishing them
 can_read_work = access.is_staff  # every submission, counts, statistics
 can_submit = access.is_student
+require_result_open = access.require_result_open  # no more work once the result is final
 
 
 def assignment_not_found() -> NotFound:

@@ -51,6 +51,7 @@ async def rate_course(
     async with pool.acquire() as conn, conn.transaction():
         _, m = await course_and_membership(conn, course_id, actor_id, for_change=True)
         access.require(access.can_rate_course, m, "rate the course (students only)")
+        access.require_result_open(m, "rate the course")
         created = await store.upsert_course_feedback(
             conn,
             course_id=course_id,

@@ -14,6 +14,7 @@ from server.domain import assignment_access as rules
 from server.domain import submissions as subs
 from server.domain.assignments import AssignmentKind
 from server.domain.clock import Clock
+from server.domain.course_access import Membership
 from server.domain.cursors import encode_cursor
 from server.domain.errors import Conflict, InvalidInput, NotFound
 from server.domain.submission_views import (
@@ -57,11 +58,11 @@ def _no_more_attempts(max_attempts: int) -> Conflict:
 
 async def _as_student(
     conn: asyncpg.Connection, assignment_id: uuid.UUID, actor_id: uuid.UUID, action: str
-) -> asyncpg.Record:
+) -> tuple[asyncpg.Record, Membership | None]:
     row, m = await assignment_and_membership(conn, assignment_id, actor_id)
     rules.require_visible_assignment(m, published=row["published_at"] is not None)
     rules.require(rules.can_submit, m, action)
-    return row
+    return row, m
 
 
 async def start_attempt(
@@ -70,7 +71,8 @@ async def start_attempt(
     """A new timed attempt (True), or the one still running (False)."""
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
-        row = await _as_student(conn, assignment_id, actor_id, "take exams")
+        row, m = await _as_student(conn, assignment_id, actor_id, "take exams")
+        rules.require_result_open(m, "take exams")
         if row["kind"] != AssignmentKind.exam:
             raise InvalidInput("Only exams have timed attempts.", code="not_an_exam")
         running = await store.open_attempt(conn, assignment_id, actor_id, lock=True)
@@ -127,7 +129,7 @@ async def submit(
 ) -> Submitted:
     now = clock.now()  # the server's time stamps the work, whatever the device says
     async with pool.acquire() as conn, conn.transaction():
-        row = await _as_student(conn, assignment_id, actor_id, "hand in work")
+        row, m = await _as_student(conn, assignment_id, actor_id, "hand in work")
         if idempotency_key is not None:
             digest = request_hash(data)
             if not await store.claim_key(
@@ -144,6 +146,8 @@ async def submit(
                     ),
                     digest,
                 )
+        # After the replay: work accepted before the result was set keeps its answer.
+        rules.require_result_open(m, "hand in work")
         questions = questions_of(row)
         subs.check_answers(questions, data.answers)
         await _attach_files(conn, questions, data, actor_id, row["course_id"])
@@ -242,7 +246,7 @@ async def my_submissions(
     *, pool: Pool, actor_id: uuid.UUID, assignment_id: uuid.UUID
 ) -> SubmissionHistory:
     async with pool.acquire() as conn:
-        row = await _as_student(conn, assignment_id, actor_id, "hand in work")
+        row, _ = await _as_student(conn, assignment_id, actor_id, "hand in work")
         rows = await store.history(conn, assignment_id, actor_id)
         used = await assignments_store.attempts_used(conn, assignment_id, actor_id)
     return SubmissionHistory(

@@ -149,3 +149,25 @@ def test_spreadsheet_text_that_would_be_a_formula_is_quoted(text):
 @pytest.mark.parametrize("value", ["Ann", "", "1-2", -3, -2.5, 0])
 def test_spreadsheet_numbers_and_plain_text_are_kept(value):
     assert stats.spreadsheet_cell(value) == value
+
+
+@pytest.mark.parametrize(
+    ("role", "status", "final"),
+    [
+        ("student", "active", False),
+        ("student", "approved", True),
+        ("student", "failed", True),
+        ("student", "removed", False),  # not a member any more: refused elsewhere, as a 403
+        ("assistant", "active", False),
+    ],
+)
+def test_a_final_result_closes_the_course_for_the_student(role, status, final):
+    from server.domain.course_access import Membership, require_result_open
+
+    m = Membership.of({"role": role, "status": status, "permissions": {}})
+    if not final:
+        require_result_open(m, "hand in work")
+        return
+    with pytest.raises(Conflict) as info:
+        require_result_open(m, "hand in work")
+    assert info.value.code == "result_final" and info.value.details == [{"status": status}]
