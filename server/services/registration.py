@@ -8,7 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
-from server.domain import accounts
+from server.domain import accounts, emails
 from server.domain.accounts import PIN_MAX_ATTEMPTS, PIN_RESEND_INTERVAL, PIN_TTL
 from server.domain.errors import Conflict, InvalidInput, RateLimited
 from server.domain.users import UserCreate, UserRead
@@ -40,7 +40,29 @@ async def send_pin(
     )
 
 
-async def register(env: AccountsEnv, *, data: UserCreate, client_address: str) -> UserRead:
+async def tell_owner_of_sign_up_attempt(
+    conn: asyncpg.Connection, *, email: str, now: datetime
+) -> None:
+    """Someone signed up with a taken address: its owner hears of it (at most hourly)."""
+    since = now - accounts.ACCOUNT_EXISTS_NOTICE_INTERVAL
+    if await mail_queue.queued_since(conn, to=email, template="account_exists", since=since):
+        return
+    owner = await users_store.by_email(conn, email)
+    if owner is None:  # deleted in between: nobody to tell
+        return
+    await mail_queue.enqueue(
+        conn,
+        to=email,
+        template="account_exists",
+        params={"name": owner["name"], "locale": emails.email_language(owner["locale"])},
+        now=now,
+    )
+
+
+async def register(env: AccountsEnv, *, data: UserCreate, client_address: str) -> None:
+    """Create the account and email its PIN; with a taken address, email the owner instead.
+    The caller cannot tell which happened: same answer, and the password is hashed either way
+    so the time taken does not tell either."""
     email = accounts.normalize_email(data.email)
     await rate_limit(env, action="register", email=email, client_address=client_address)
     accounts.check_password(data.password, email)
@@ -59,9 +81,9 @@ async def register(env: AccountsEnv, *, data: UserCreate, client_address: str) -
             now=now,
         )
         if row is None:
-            raise Conflict("An account with this email already exists.", code="email_taken")
+            await tell_owner_of_sign_up_attempt(conn, email=email, now=now)
+            return
         await send_pin(conn, user_id=row["id"], name=row["name"], email=email, now=now)
-    return user_read(row, env.storage)
 
 
 _WRONG_PIN = "The PIN is not valid for this email."
