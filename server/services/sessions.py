@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from datetime import datetime
 
 import asyncpg
 
@@ -41,6 +42,14 @@ def check_can_sign_in(user: asyncpg.Record) -> None:
             "Verify your email with the PIN we sent before logging in.",
             code="email_not_verified",
         )
+
+
+async def end_every_session(conn: asyncpg.Connection, user_id: uuid.UUID, now: datetime) -> None:
+    """Revoke every refresh token and bump the token version, so the access tokens already
+    handed out stop counting too. The version change NOTIFYs every process (token-state cache,
+    sockets dropped with `token_revoked`), exactly as after a password reset."""
+    await users_store.bump_token_version(conn, user_id, now)
+    await credentials.revoke_all_for_user(conn, user_id, now)
 
 
 async def start_session(
@@ -150,7 +159,8 @@ async def refresh(env: AccountsEnv, *, refresh_token: str) -> Session:
         if token["revoked_at"] is not None:
             error = Unauthenticated("The session was ended.", code="refresh_token_revoked")
         elif token["used_at"] is not None:
-            await credentials.revoke_family(conn, token["family_id"], now)
+            # A copied token: whoever holds the family's access tokens is cut off at once.
+            await end_every_session(conn, token["user_id"], now)
             error = Unauthenticated(
                 "This refresh token was already used; the session has been ended.",
                 code="refresh_token_reused",
@@ -175,9 +185,11 @@ async def refresh(env: AccountsEnv, *, refresh_token: str) -> Session:
 
 
 async def logout(env: AccountsEnv, *, refresh_token: str) -> None:
-    """End the session the refresh token belongs to; unknown tokens are already ended."""
+    """End the session: its refresh and access tokens and its open sockets. Access tokens carry
+    no session id, only the account's token version, so this signs the account out on every
+    device. Unknown or already revoked tokens are already ended."""
     now = env.clock.now()
     async with env.pool.acquire() as conn, conn.transaction():
         token = await credentials.refresh_for_update(conn, accounts.token_digest(refresh_token))
-        if token is not None:
-            await credentials.revoke_family(conn, token["family_id"], now)
+        if token is not None and token["revoked_at"] is None:
+            await end_every_session(conn, token["user_id"], now)
