@@ -21,7 +21,6 @@ from server.domain.assignments import (
 )
 from server.domain.course_access import Membership
 from server.domain.cursors import decode_cursor
-from server.domain.errors import InvalidInput
 from server.domain.events import DomainEvent, course_staff_stream, course_stream, event
 from server.stores import assignments as store
 
@@ -148,8 +147,4 @@ def keyset_after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     """The (time, id) keyset a page cursor names."""
     if cursor is None:
         return None
-    at, ident = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(at), uuid.UUID(ident)
-    except (TypeError, ValueError):
-        raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from None
+    return decode_cursor(cursor, datetime, uuid.UUID)  # type: ignore[return-value]

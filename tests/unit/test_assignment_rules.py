@@ -171,3 +171,12 @@ def test_a_final_result_closes_the_course_for_the_student(role, status, final):
     with pytest.raises(Conflict) as info:
         require_result_open(m, "hand in work")
     assert info.value.code == "result_final" and info.value.details == [{"status": status}]
+
+
+def test_reminders_of_a_due_time_near_the_first_year_do_not_overflow():
+    from datetime import datetime as dt
+
+    from server.domain.reminders import reminder_times
+
+    assert reminder_times(dt(1, 1, 1, 12, tzinfo=UTC), DUE) == {}
+    assert set(reminder_times(DUE, DUE - timedelta(days=2))) == {"24h", "1h"}
