@@ -138,6 +138,17 @@ async def test_tampered_cursors_on_every_paged_route(client, app, world, db):
     assert await written(db) == before
 
 
+async def send(client, world: World, ep, where: str, fields: dict[str, Any]):
+    """`fields` as the body or the query of `ep`, as the course's owner."""
+    return await client.request(
+        ep.method,
+        concrete(ep.path, **world.ids),
+        json=fields if where == "body" else None,
+        params=fields if where == "query" else None,
+        headers=world.c.owner.headers,
+    )
+
+
 async def test_dates_out_of_range_in_every_body_and_query(client, app, world, db):
     checked = 0
     before = await written(db)
@@ -149,13 +160,7 @@ async def test_dates_out_of_range_in_every_body_and_query(client, app, world, db
             base = BASES[model.__name__] if where == "body" else {}
             for field, kind in fields.items():
                 for value in EXTREMES[kind]:
-                    resp = await client.request(
-                        ep.method,
-                        concrete(ep.path, **world.ids),
-                        json={**base, field: value} if where == "body" else None,
-                        params={field: value} if where == "query" else None,
-                        headers=world.c.owner.headers,
-                    )
+                    resp = await send(client, world, ep, where, {**base, field: value})
                     error = assert_error_shape(await resp.json())
                     assert resp.status == 422, (ep.path, field, value, error)
                     [detail] = [d for d in error["details"] if d["field"] == f"{where}.{field}"]
@@ -171,13 +176,7 @@ async def test_nul_in_any_text_field_is_refused(client, app, world, db):
     for ep in endpoints(app):
         for where, model in (("body", ep.body), ("query", ep.query)):
             for field in schema_fields(model, ("string",)) if model else {}:
-                resp = await client.request(
-                    ep.method,
-                    concrete(ep.path, **world.ids),
-                    json={field: "a\u0000b"} if where == "body" else None,
-                    params={field: "a\u0000b"} if where == "query" else None,
-                    headers=world.c.owner.headers,
-                )
+                resp = await send(client, world, ep, where, {field: "a\u0000b"})
                 error = assert_error_shape(await resp.json())
                 assert (resp.status, error["code"]) == (422, "nul_character"), (ep.path, field)
                 assert error["details"] == [{"field": f"{where}.{field}"}]

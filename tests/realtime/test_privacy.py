@@ -1,12 +1,14 @@
 """A user's private fields (email, pending email, locale, location, Google id, push devices,
-last sign-in) reach nobody else: not through any route, walked as a teacher of theirs, a
-classmate and a stranger, and not through any event those three receive live."""
+last sign-in, notification preferences) reach nobody else: not through any route, walked as a
+teacher of theirs, a classmate and a stranger, and not through any event they receive live."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from server.domain.notification_preferences import NotificationPreferences
+from server.stores import notification_preferences as preferences
 from tests.assignment_helpers import PDF, auto_questions, published, right_answers, submit, upload
 from tests.course_helpers import API, create_course, enroll
 from tests.route_walk import concrete, endpoints
@@ -19,7 +21,7 @@ BODIES: dict[str, Any] = {
 }
 
 
-async def _victim_with_private_fields(client, users, db) -> tuple[Any, dict[str, str]]:
+async def _victim_with_private_fields(client, users, db, mongo) -> tuple[Any, dict[str, str]]:
     victim = await users.create("Vera Victim", email="vera.secret.address@example.test")
     secrets = {
         "email": victim.email,
@@ -49,12 +51,17 @@ async def _victim_with_private_fields(client, users, db) -> tuple[Any, dict[str,
         victim.id,
     )
     secrets["last_login"] = "03:21:09"
+    prefs = NotificationPreferences(
+        timezone="Pacific/Chatham", quiet_hours={"start": "04:44:44", "end": "05:55:55"}
+    )
+    await preferences.save(mongo, victim.id, prefs)
+    secrets |= {"timezone": "Pacific/Chatham", "quiet_hours": "04:44:44"}
     return victim, secrets
 
 
-async def test_private_fields_reach_only_their_owner(client, app, users, db, sockets):
+async def test_private_fields_reach_only_their_owner(client, app, users, db, mongo, sockets):
     teacher, peer, stranger = [await users.create(n) for n in ("Tess", "Pete", "Stan")]
-    victim, secrets = await _victim_with_private_fields(client, users, db)
+    victim, secrets = await _victim_with_private_fields(client, users, db, mongo)
     course = (await create_course(client, teacher))["id"]
     await enroll(client, peer, course)
     watchers = {u.name: await sockets().connect(u.token) for u in (teacher, peer, stranger)}
