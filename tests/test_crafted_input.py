@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.assignment_helpers import PDF, assignment_body, published, submit, upload
+from tests.assignment_helpers import (
+    PDF,
+    assignment_body,
+    create_assignment,
+    published,
+    submit,
+    upload,
+)
 from tests.course_helpers import API, Cast, cast, course_body
 from tests.route_walk import concrete, endpoints
 
@@ -238,3 +245,24 @@ async def test_odd_local_file_paths_are_not_found(client, settings, key):
     resp = await client.get(f"/files/local/profiles/{key}")
     assert resp.status == 404
     assert assert_error_shape(await resp.json())["code"] in ("file_not_found", "not_found")
+
+
+async def test_an_assignment_stored_with_a_date_now_out_of_range_can_be_fixed(client, world, db):
+    """Rows written before the range was decided: a change names the date to fix instead of
+    failing, and publishing works (the 24 h reminder of year 1 no longer overflows)."""
+    headers = world.c.owner.headers
+    for due in ("0001-01-01T12:00:00Z", "1000-01-01T12:00:00Z"):
+        a = (await create_assignment(client, world.c.owner, world.c.course_id))["id"]
+        await db.execute(
+            "UPDATE assignments SET due_at = $2::text::timestamptz WHERE id = $1", uuid.UUID(a), due
+        )
+        resp = await client.patch(
+            f"{API}/assignments/{a}", json={"title": "Renamed"}, headers=headers
+        )
+        error = assert_error_shape(await resp.json())
+        assert resp.status == 422 and [d["field"] for d in error["details"]] == ["due_at"]
+        resp = await client.post(f"{API}/assignments/{a}/publish", headers=headers)
+        assert resp.status == 200, await resp.text()
+    fixed = {"title": "Renamed", "due_at": "2026-02-01T12:00:00Z"}
+    resp = await client.patch(f"{API}/assignments/{a}", json=fixed, headers=headers)
+    assert resp.status == 200, await resp.text()

@@ -14,6 +14,7 @@ from server.domain.assignments import (
     AssignmentCounts,
     AssignmentCreate,
     AssignmentItem,
+    AssignmentKind,
     AssignmentRead,
     AssignmentState,
     LatePolicy,
@@ -52,9 +53,11 @@ def late_policy_of(row: asyncpg.Record) -> LatePolicy:
 
 
 def as_create(row: asyncpg.Record) -> dict[str, Any]:
-    """The stored assignment in the shape of `AssignmentCreate` (to merge a PATCH into)."""
-    data = AssignmentCreate(
-        kind=row["kind"],
+    """The stored assignment in the shape of `AssignmentCreate` (to merge a PATCH into).
+    Not validated here: the merge is, so a stored value today's rules refuse (a due date from
+    before the accepted range) is reported as the field to fix, not as a server error."""
+    data = AssignmentCreate.model_construct(
+        kind=AssignmentKind(row["kind"]),
         title=row["title"],
         description=row["description"],
         instructions=row["instructions"],

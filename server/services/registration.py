@@ -48,7 +48,7 @@ async def tell_owner_of_sign_up_attempt(
     if await mail_queue.queued_since(conn, to=email, template="account_exists", since=since):
         return
     owner = await users_store.by_email(conn, email)
-    if owner is None:  # deleted in between: nobody to tell
+    if owner is None or owner["status"] == "deleted":  # nobody to tell
         return
     await mail_queue.enqueue(
         conn,
