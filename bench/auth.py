@@ -76,7 +76,7 @@ async def seed(session: aiohttp.ClientSession, url: str, outbox: Path, count: in
         async with sem:
             body = {"email": email, "password": PASSWORD, "name": f"Bench {email[5:-12]}"}
             async with session.post(url + "/api/v1/auth/register", json=body) as resp:
-                assert resp.status == 201, await resp.text()
+                assert resp.status == 202, await resp.text()
 
     await asyncio.gather(*(register(e) for e in emails))
     deadline = time.monotonic() + 60

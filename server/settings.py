@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1 * 1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(25 * 1024 * 1024, ge=1024)
     shutdown_timeout_seconds: float = Field(30.0, gt=0)
+    # Served only over HTTPS (TLS ends at the load balancer): browsers are told to never use
+    # plain HTTP for this host again (HSTS).
+    force_https: bool = False
 
     # Auth
     jwt_secret: SecretStr | None = None

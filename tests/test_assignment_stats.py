@@ -135,3 +135,37 @@ async def test_stats_are_for_staff_and_my_stats_for_me(client, users, clock):
     assert sam["courses"][0]["trend_direction"] == "down"
     nobody = await (await client.get(f"{API}/users/me/stats", headers=fresh(users, c.other))).json()
     assert nobody == {"courses": []}
+
+
+FORMULAS = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rReturn"]
+
+
+async def test_exports_escape_text_that_a_spreadsheet_would_run(client, users, clock):
+    c = await course_cast(client, users, "grade")
+    for name in FORMULAS:
+        sneaky = await users.create(name)
+        await client.post(f"{API}/courses/{c.course_id}/enrollments", headers=sneaky.headers)
+    await published(client, c.owner, c.course_id, title="=1+1", questions=auto_questions())
+    base = f"{API}/courses/{c.course_id}/stats"
+    owner = fresh(users, c.owner)
+
+    resp = await client.get(f"{base}?format=csv&table=students", headers=owner)
+    names = {r["name"] for r in csv.DictReader(io.StringIO(await resp.text(), newline=""))}
+    assert {"'" + n for n in FORMULAS} <= names
+    assert "Sam Student" in names  # harmless text stays as it was
+    resp = await client.get(f"{base}?format=csv", headers=owner)
+    [row] = list(csv.DictReader(io.StringIO(await resp.text())))
+    assert row["title"] == "'=1+1"
+
+    resp = await client.get(f"{base}?format=xlsx", headers=owner)
+    book = load_workbook(io.BytesIO(await resp.read()))
+    cells = [cell for row in book["Students"].iter_rows(min_row=2) for cell in row]
+    assert not [cell.value for cell in cells if cell.data_type == "f"]
+    names = {row[1] for row in book["Students"].iter_rows(min_row=2, values_only=True)}
+    # XML reads a raw CR back as LF; what matters is the quote in front.
+    assert {("'" + n).replace("\r", "\n") for n in FORMULAS} <= names
+    [(title, students)] = [
+        (r[1], r[3]) for r in book["Assignments"].iter_rows(min_row=2, values_only=True)
+    ]
+    assert title == "'=1+1"
+    assert students == 1 + len(FORMULAS) and isinstance(students, int)  # numbers stay numbers

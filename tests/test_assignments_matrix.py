@@ -79,6 +79,8 @@ async def upload_file(env: Env, headers: dict):
     return await upload(env.client, headers, PDF, "x.pdf", "application/pdf")
 
 
+# Someone else's assignment is hidden from non-members, published or not (a 403 would tell
+# them it exists); course-level routes answer 403.
 OK, NO, HIDDEN, ANON = 200, 403, 404, 401
 MATRIX: dict[str, tuple[str, Any, tuple[int, ...]]] = {
     "create": (
@@ -87,26 +89,26 @@ MATRIX: dict[str, tuple[str, Any, tuple[int, ...]]] = {
         (ANON, NO, NO, NO, 201, 201),
     ),
     "list": ("edit_content", call("GET", "/courses/{cid}/assignments"), (ANON, NO, OK, OK, OK, OK)),
-    "read": ("edit_content", call("GET", "/assignments/{a}"), (ANON, NO, OK, OK, OK, OK)),
+    "read": ("edit_content", call("GET", "/assignments/{a}"), (ANON, HIDDEN, OK, OK, OK, OK)),
     "read draft": ("edit_content", read_draft, (ANON, HIDDEN, HIDDEN, OK, OK, OK)),
     "patch": (
         "edit_content",
         call("PATCH", "/assignments/{a}", {"title": "Renamed"}),
-        (ANON, NO, NO, NO, OK, OK),
+        (ANON, HIDDEN, NO, NO, OK, OK),
     ),
-    "delete": ("edit_content", delete_fresh, (ANON, NO, NO, NO, 204, 204)),
+    "delete": ("edit_content", delete_fresh, (ANON, HIDDEN, NO, NO, 204, 204)),
     "publish": ("edit_content", publish_fresh, (ANON, HIDDEN, HIDDEN, NO, OK, OK)),
-    "attempt": ("grade", start_exam, (ANON, NO, 201, NO, NO, NO)),
-    "submit": ("grade", submit_fresh, (ANON, NO, 201, NO, NO, NO)),
+    "attempt": ("grade", start_exam, (ANON, HIDDEN, 201, NO, NO, NO)),
+    "submit": ("grade", submit_fresh, (ANON, HIDDEN, 201, NO, NO, NO)),
     "my history": (
         "grade",
         call("GET", "/assignments/{a}/submissions/me"),
-        (ANON, NO, OK, NO, NO, NO),
+        (ANON, HIDDEN, OK, NO, NO, NO),
     ),
     "staff list": (
         "grade",
         call("GET", "/assignments/{a}/submissions"),
-        (ANON, NO, NO, OK, OK, OK),
+        (ANON, HIDDEN, NO, OK, OK, OK),
     ),
     "submission": ("grade", call("GET", "/submissions/{s}"), (ANON, HIDDEN, OK, OK, OK, OK)),
     "grade": (
@@ -118,7 +120,7 @@ MATRIX: dict[str, tuple[str, Any, tuple[int, ...]]] = {
     "publish grades": (
         "grade",
         call("POST", "/assignments/{a}/publish-grades"),
-        (ANON, NO, NO, NO, OK, OK),
+        (ANON, HIDDEN, NO, NO, OK, OK),
     ),
     "stats": ("grade", call("GET", "/courses/{cid}/stats"), (ANON, NO, NO, OK, OK, OK)),
     "activities": ("grade", call("GET", "/users/me/activities"), (ANON, OK, OK, OK, OK, OK)),

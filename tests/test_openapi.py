@@ -28,4 +28,6 @@ async def test_document_is_valid_and_complete(client, app):
 async def test_docs_page_points_at_the_document(client):
     resp = await client.get("/api/docs")
     assert resp.status == 200
-    assert "/api/openapi.json" in await resp.text()
+    assert "/api/docs/swagger-initializer.js" in await resp.text()
+    init = await client.get("/api/docs/swagger-initializer.js")
+    assert "/api/openapi.json" in await init.text()

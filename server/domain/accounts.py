@@ -14,6 +14,9 @@ PIN_TTL = timedelta(minutes=10)
 PIN_MAX_ATTEMPTS = 5
 PIN_RESEND_INTERVAL = timedelta(minutes=1)
 RESET_TTL = timedelta(minutes=30)
+# A sign-up with a taken address emails its owner; more often than this would let anyone
+# flood their inbox through the register endpoint.
+ACCOUNT_EXISTS_NOTICE_INTERVAL = timedelta(hours=1)
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
 LOCKOUT_DURATION = timedelta(minutes=15)

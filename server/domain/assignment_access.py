@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from server.domain import course_access as access
 from server.domain.course_access import Membership
-from server.domain.errors import NotFound, PermissionDenied
+from server.domain.errors import NotFound
 
 can_manage_assignment = access.can_edit_content  # create, change, publish, delete
 can_grade = access.can_grade  # draft grades and publishing them
 can_read_work = access.is_staff  # every submission, counts, statistics
 can_submit = access.is_student
+require_result_open = access.require_result_open  # no more work once the result is final
 
 
 def assignment_not_found() -> NotFound:
@@ -21,13 +22,12 @@ def assignment_not_found() -> NotFound:
 
 
 def require_visible_assignment(m: Membership | None, *, published: bool) -> None:
-    """A draft exists only for the staff; a published one for the course's members."""
+    """A draft exists only for the staff; a published one for the course's members. Everyone
+    else gets the same 404 for both, or the answer would tell them which drafts exist."""
     if access.is_staff(m):
         return
-    if not published:
+    if not published or not access.is_student(m):
         raise assignment_not_found()
-    if not access.is_student(m):
-        raise PermissionDenied("Only the course's members may see its assignments.")
 
 
 def require(rule: access.Rule, m: Membership | None, action: str) -> None:

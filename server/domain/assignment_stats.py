@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.domain.time_range import Instant
 
 TREND_STEP = 1.0  # percentage points per assignment that count as a real change
 MOVING_WINDOW = 3  # assignments in the per-assignment moving average
@@ -117,8 +119,8 @@ class MyStats(BaseModel):
 
 class StatsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    from_: AwareDatetime | None = Field(None, alias="from", description="due on or after")
-    to: AwareDatetime | None = Field(None, description="due on or before")
+    from_: Instant | None = Field(None, alias="from", description="due on or after")
+    to: Instant | None = Field(None, description="due on or before")
     format: str = Field("json", pattern="^(json|csv|xlsx)$")
     table: str = Field(
         "assignments",

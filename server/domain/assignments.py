@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,6 +22,7 @@ from pydantic import (
 )
 
 from server.domain.patches import PartialUpdate
+from server.domain.time_range import Instant
 
 
 class AssignmentKind(StrEnum):
@@ -100,7 +100,7 @@ class AssignmentCreate(BaseModel):
     title: Title
     description: str = Field("", max_length=20000)
     instructions: str = Field("", max_length=20000)
-    due_at: AwareDatetime
+    due_at: Instant
     grace_minutes: int = Field(0, ge=0, le=10080)
     late_policy: LatePolicy = Field(default_factory=LatePolicy)
     time_limit_minutes: int | None = Field(None, ge=1, le=1440, description="exams only")
@@ -127,7 +127,7 @@ class AssignmentUpdate(PartialUpdate):
     title: Title | None = None
     description: str | None = Field(None, max_length=20000)
     instructions: str | None = Field(None, max_length=20000)
-    due_at: AwareDatetime | None = None
+    due_at: Instant | None = None
     grace_minutes: int | None = Field(None, ge=0, le=10080)
     late_policy: LatePolicy | None = None
     time_limit_minutes: int | None = Field(None, ge=1, le=1440)
@@ -207,8 +207,8 @@ class AssignmentQuery(BaseModel):
         pattern="^(pending|submitted|late|graded|missing|draft|published)$",
         description="students: my_status values; staff: draft | published",
     )
-    due_from: AwareDatetime | None = None
-    due_to: AwareDatetime | None = None
+    due_from: Instant | None = None
+    due_to: Instant | None = None
     limit: int = Field(20, ge=1, le=100)
     cursor: str | None = Field(None, max_length=500)
 

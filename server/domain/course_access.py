@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from server.domain.errors import NotFound, PermissionDenied
+from server.domain.errors import Conflict, NotFound, PermissionDenied
 
 
 class CourseRole(StrEnum):
@@ -127,6 +127,25 @@ can_rate_course = is_student
 def can_enroll(m: Membership | None) -> bool:
     """Anyone not already in the course; removal by the staff is final."""
     return m is None
+
+
+FINAL_RESULTS = frozenset({MemberStatus.approved, MemberStatus.failed})
+
+
+def has_final_result(m: Membership | None) -> bool:
+    """A student the staff marked approved or failed: the course is over for them."""
+    return is_student(m) and m.status in FINAL_RESULTS  # type: ignore[union-attr]
+
+
+def require_result_open(m: Membership | None, action: str) -> None:
+    """Work and ratings change a result; once it is final they are refused (what the student
+    did before stays readable)."""
+    if has_final_result(m):
+        raise Conflict(
+            f"Your result in this course is final; you can no longer {action}.",
+            code="result_final",
+            details=[{"status": m.status.value}],  # type: ignore[union-attr]
+        )
 
 
 def require(rule: Rule, m: Membership | None, action: str) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from server.domain.time_range import Day
 
 
 class FeedbackBody(BaseModel):
@@ -17,8 +19,8 @@ class FeedbackBody(BaseModel):
 class _ListQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     rating: int | None = Field(None, ge=1, le=5)
-    from_date: date | None = Field(None, alias="from", description="On or after this day (UTC).")
-    to_date: date | None = Field(None, alias="to", description="On or before this day (UTC).")
+    from_date: Day | None = Field(None, alias="from", description="On or after this day (UTC).")
+    to_date: Day | None = Field(None, alias="to", description="On or before this day (UTC).")
     limit: int = Field(20, ge=1, le=100)
     cursor: str | None = Field(None, max_length=500)
 

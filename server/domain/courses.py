@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from server.domain.errors import InvalidInput
 from server.domain.patches import PartialUpdate
+from server.domain.time_range import Day
 
 
 class Level(StrEnum):
@@ -71,9 +72,9 @@ class CourseFields(BaseModel):
     level: Level
     modality: Modality
     capacity: Capacity
-    starts_on: date
-    ends_on: date
-    enroll_until: date
+    starts_on: Day
+    ends_on: Day
+    enroll_until: Day
     objectives: list[Objective] = Field(default_factory=list, max_length=50)
     syllabus: str = Field("", max_length=20000)
     eligibility: Eligibility = Field(default_factory=Eligibility)
@@ -97,9 +98,9 @@ class CourseUpdate(PartialUpdate):
     level: Level | None = None
     modality: Modality | None = None
     capacity: Capacity | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-    enroll_until: date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
+    enroll_until: Day | None = None
     objectives: list[Objective] | None = Field(None, max_length=50)
     syllabus: str | None = Field(None, max_length=20000)
     eligibility: Eligibility | None = None
@@ -163,8 +164,8 @@ class CatalogQuery(BaseModel):
     category: str | None = Field(None, max_length=60)
     level: Level | None = None
     modality: Modality | None = None
-    starts_after: date | None = None
-    starts_before: date | None = None
+    starts_after: Day | None = None
+    starts_before: Day | None = None
     available_only: bool = False
     limit: int = Field(20, ge=1, le=100)
     cursor: str | None = Field(None, max_length=500)

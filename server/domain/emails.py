@@ -68,6 +68,44 @@ def _account_locked(p: Mapping[str, Any]) -> list[str]:
     ]
 
 
+# Sign-up with a taken address tells its owner instead of the caller (no account enumeration).
+# Spanish unless the owner chose English, like the notification emails.
+_ACCOUNT_EXISTS: dict[str, tuple[str, list[str]]] = {
+    "es": (
+        "Alguien intentó crear una cuenta de ClassConnect con tu email",
+        [
+            "Hola {name}:",
+            "Alguien (quizás vos) intentó crear una cuenta de ClassConnect con este email, "
+            "pero este email ya tiene una cuenta.",
+            "Si fuiste vos, iniciá sesión en la app; si no recordás la contraseña, podés "
+            "restablecerla desde la pantalla de inicio de sesión.",
+            "Si no fuiste vos, ignorá este mensaje: tu cuenta no cambió.",
+        ],
+    ),
+    "en": (
+        "Someone tried to create a ClassConnect account with your email",
+        [
+            "Hi {name},",
+            "Someone (maybe you) tried to create a ClassConnect account with this email, but "
+            "this email already has an account.",
+            "If it was you, log in to the app; if you forgot your password, you can reset it "
+            "from the login screen.",
+            "If it was not you, ignore this email: your account has not changed.",
+        ],
+    ),
+}
+
+
+def email_language(locale: str | None) -> str:
+    """`es` or `en` for a profile locale such as `en-GB` (Spanish when unset or other)."""
+    language = (locale or "").split("-")[0].lower()
+    return language if language in _ACCOUNT_EXISTS else "es"
+
+
+def _in_locale(p: Mapping[str, Any]) -> tuple[str, list[str]]:
+    return _ACCOUNT_EXISTS[email_language(str(p["locale"]))]
+
+
 TEMPLATES: dict[str, Template] = {
     "verify_email": Template(
         frozenset({"name", "pin", "minutes_valid"}),
@@ -83,6 +121,11 @@ TEMPLATES: dict[str, Template] = {
         frozenset({"name", "minutes"}),
         lambda p: "Your ClassConnect account is temporarily locked",
         _account_locked,
+    ),
+    "account_exists": Template(
+        frozenset({"name", "locale"}),
+        lambda p: _in_locale(p)[0],
+        lambda p: [line.format(name=p["name"]) for line in _in_locale(p)[1]],
     ),
 }
 

@@ -12,8 +12,10 @@ BEFORE_DUE = {"24h": timedelta(hours=24), "1h": timedelta(hours=1)}
 
 def reminder_times(due_at: datetime, now: datetime) -> dict[str, datetime]:
     """Each reminder whose time is still ahead; one whose moment has passed (an assignment
-    published 10 hours before it is due has no 24 h reminder) is not scheduled."""
-    return {kind: due_at - before for kind, before in BEFORE_DUE.items() if due_at - before > now}
+    published 10 hours before it is due has no 24 h reminder) is not scheduled. Compared as
+    `due_at > now + before`: `due_at - before` overflows for a due time near year 1, which once
+    made such an assignment impossible to publish."""
+    return {kind: due_at - before for kind, before in BEFORE_DUE.items() if due_at > now + before}
 
 
 def still_useful(*, now: datetime, due_at: datetime) -> bool:

@@ -72,10 +72,24 @@ class MyExportQuery(TrendOptions):
     course_id: uuid.UUID | None = Field(None, description="only this course (default: all mine)")
 
 
+# A text cell starting with one of these is a formula to Excel, LibreOffice or Sheets (a
+# student named `=HYPERLINK(...)` would run in the teacher's spreadsheet).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """OWASP's CSV-injection defence: a leading `'` makes such text inert. Numbers stay numbers
+    (a negative score is a number, not a string starting with `-`)."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def table_rows(
     stats: CourseStats, table: str, trends: Sequence[TrendBucket] = ()
 ) -> list[list[object]]:
-    """The header and rows of one exported table."""
+    """The header and rows of one exported table, its text made safe to open in a
+    spreadsheet."""
     columns = STATS_COLUMNS[table]
     items: Sequence[BaseModel] = {
         "assignments": stats.assignments,
@@ -85,7 +99,7 @@ def table_rows(
     out: list[list[object]] = [list(columns)]
     for it in items:
         data = it.model_dump(mode="json")
-        out.append(["" if data[c] is None else data[c] for c in columns])
+        out.append(["" if data[c] is None else spreadsheet_cell(data[c]) for c in columns])
     return out
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
@@ -17,8 +15,8 @@ from pydantic import (
     field_validator,
 )
 
+from server.domain import cursors
 from server.domain.accounts import PASSWORD_MAX_LENGTH
-from server.domain.errors import InvalidInput
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Password = Annotated[str, Field(max_length=PASSWORD_MAX_LENGTH)]
@@ -107,14 +105,8 @@ class DeviceRead(BaseModel):
 
 
 def encode_cursor(name_key: str, user_id: uuid.UUID) -> str:
-    raw = json.dumps([name_key, str(user_id)], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode_cursor(name_key, user_id)
 
 
 def decode_cursor(cursor: str) -> tuple[str, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        name_key, user_id = json.loads(raw)
-        return str(name_key), uuid.UUID(user_id)
-    except (ValueError, TypeError):
-        raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from None
+    return cursors.decode_cursor(cursor, str, uuid.UUID)  # type: ignore[return-value]

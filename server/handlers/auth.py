@@ -29,19 +29,22 @@ routes = RouteTable(tag="auth", prefix="/api/v1/auth")
 
 @routes.post(
     "/register",
-    summary="Create an account; a 6-digit PIN is emailed to prove the address",
+    summary="Create an account; a 6-digit PIN is emailed to prove the address (the answer is "
+    "the same when the address already has an account: its owner is emailed instead)",
     body=UserCreate,
-    response=UserRead,
-    status=201,
+    response=Accepted,
+    status=202,
     auth=False,
-    errors=(409, 422, 429),
+    errors=(422, 429),
 )
 async def register(request: web.Request) -> web.Response:
     data = await read_json(request, UserCreate)
-    user = await registration.register(
+    await registration.register(
         accounts_env(request), context=anonymous_request_context(request), data=data
     )
-    return json_response(user, status=201)
+    return json_response(
+        Accepted(message="Check your inbox: we sent an email to this address."), status=202
+    )
 
 
 @routes.post(

@@ -20,7 +20,8 @@ from server.domain.course_content import (
 )
 from server.handlers.auth_context import mutation_deps, require_user
 from server.handlers.errors import ApiError
-from server.handlers.io import json_response, path_uuid, read_json, too_large
+from server.handlers.forms import read_form
+from server.handlers.io import json_response, path_uuid, read_json
 from server.handlers.routing import RouteTable
 from server.keys import FILE_STORAGE, PG_POOL, SETTINGS
 from server.services import course_content as content
@@ -120,21 +121,8 @@ async def reorder_modules(request: web.Request) -> web.Response:
 
 async def _read_upload(request: web.Request) -> tuple[str, bytes, str]:
     """(title, bytes, content type judged by content) from multipart fields `title`, `file`."""
-    cap = request.app[SETTINGS].max_upload_bytes
-    title, data, filename = "", None, ""
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if part.name == "title":
-            title = (await part.text()).strip()  # type: ignore[union-attr]
-        elif part.name == "file":
-            filename = part.filename or ""  # type: ignore[union-attr]
-            chunks, size = [], 0
-            while chunk := await part.read_chunk():  # type: ignore[union-attr]
-                size += len(chunk)
-                if size > cap:
-                    raise too_large(cap)
-                chunks.append(chunk)
-            data = b"".join(chunks)
+    form = await read_form(request, cap=request.app[SETTINGS].max_upload_bytes)
+    title, data, filename = form.texts.get("title", "").strip(), form.data, form.filename or ""
     if data is None:
         raise ApiError(
             422,
@@ -167,7 +155,7 @@ async def add_resource(request: web.Request) -> web.Response:
     user = await require_user(request)
     module_id = path_uuid(request, "module_id", not_found_code="module_not_found")
     link = upload = None
-    if request.content_type == "multipart/form-data":
+    if request.content_type.startswith("multipart/"):
         upload = await _read_upload(request)
     else:
         link = await read_json(request, ResourceCreate)

@@ -73,6 +73,26 @@ _HTTP_CODES: dict[int, str] = {
 }
 
 
+# An error body stays small whatever the request: 20,000 unknown keys once made a 1.4 MB reply.
+MAX_DETAILS = 50
+MAX_DETAIL_TEXT = 200
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_DETAIL_TEXT:
+        return value[:MAX_DETAIL_TEXT] + "…"
+    return value
+
+
+def capped_details(details: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first MAX_DETAILS entries (long texts cut), then one saying how many were left out."""
+    kept = [{k: _short(v) for k, v in d.items()} for d in details[:MAX_DETAILS]]
+    if len(details) > MAX_DETAILS:
+        omitted = len(details) - MAX_DETAILS
+        kept.append({"omitted": omitted, "message": f"{omitted} more problems not listed."})
+    return kept
+
+
 def error_response(
     status: int,
     code: str,
@@ -80,7 +100,9 @@ def error_response(
     details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
-    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details or []))
+    body = ErrorResponse(
+        error=ErrorBody(code=code, message=message, details=capped_details(details or []))
+    )
     return web.Response(
         status=status,
         body=body.model_dump_json(),

@@ -36,6 +36,40 @@ def too_large(cap: int) -> ApiError:
     )
 
 
+def nul_character(field: str) -> ApiError:
+    return ApiError(
+        422,
+        "nul_character",
+        "Text may not contain the NUL character (U+0000).",
+        [{"field": field}],
+    )
+
+
+def _nul_path(data: Any) -> str | None:
+    """Where the first string (value or key) holding a NUL is, as `a.0.b`; None if nowhere.
+    Postgres refuses NUL in text, so it is refused here, once, for every route. Iterative:
+    the body may be nested as deep as the JSON parser allowed."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return ".".join(path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return ".".join((*path, key))
+                stack.append((item, (*path, key)))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, str(i))) for i, item in enumerate(value))
+    return None
+
+
+def refuse_nul(data: Any, where: str) -> None:
+    if (path := _nul_path(data)) is not None:
+        raise nul_character(".".join(p for p in (where, path) if p))
+
+
 async def read_json(request: web.Request, model: type[M]) -> M:
     if request.content_type != "application/json":
         raise ApiError(
@@ -54,6 +88,9 @@ async def read_json(request: web.Request, model: type[M]) -> M:
         data = json.loads(raw) if raw else None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed_json", f"The body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "malformed_json", "The body is nested too deeply.") from None
+    refuse_nul(data, "body")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -65,6 +102,7 @@ def read_query(request: web.Request, model: type[M]) -> M:
     for key in request.query:
         values = request.query.getall(key)
         params[key] = values if len(values) > 1 else values[0]
+    refuse_nul(params, "query")
     try:
         return model.model_validate(params)
     except ValidationError as exc:

@@ -2,47 +2,25 @@
 
 from __future__ import annotations
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from server.domain.submission_views import UploadRead
 from server.handlers.auth_context import mutation_deps, require_user
-from server.handlers.errors import ApiError
-from server.handlers.io import json_response, path_uuid, too_large
+from server.handlers.forms import bad_form, read_form
+from server.handlers.io import json_response, path_uuid
 from server.handlers.routing import RouteTable
 from server.keys import FILE_STORAGE, PG_POOL, SETTINGS
 from server.services import uploads
 
 routes = RouteTable(tag="files", prefix="/api/v1")
 
-# Multipart boundaries and part headers around the file itself.
-MULTIPART_OVERHEAD = 64 * 1024
-
-
-def _bad_form(message: str) -> ApiError:
-    return ApiError(400, "invalid_multipart", message)
-
 
 async def _read_file_part(request: web.Request, cap: int) -> tuple[str, bytes]:
-    """The `file` part's name and bytes; 413 past `cap` without buffering more than cap+1."""
-    if request.content_length is not None and request.content_length > cap + MULTIPART_OVERHEAD:
-        raise too_large(cap)
-    if not request.content_type.startswith("multipart/"):
-        raise ApiError(415, "unsupported_media_type", "Send the file as multipart/form-data.")
-    try:
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader) or part.name != "file":
-                continue
-            chunks, size = [], 0
-            while chunk := await part.read_chunk(1 << 16):
-                size += len(chunk)
-                if size > cap:
-                    raise too_large(cap)
-                chunks.append(chunk)
-            return part.filename or "file", b"".join(chunks)
-    except (ValueError, AssertionError) as exc:  # aiohttp's word for a broken multipart body
-        raise _bad_form(f"The multipart body is malformed: {exc}") from None
-    raise _bad_form("Send the file in a form field named `file`.")
+    """The `file` part's name and bytes."""
+    form = await read_form(request, cap=cap)
+    if form.data is None:
+        raise bad_form("Send the file in a form field named `file`.")
+    return form.filename or "file", form.data
 
 
 @routes.post(

@@ -136,7 +136,7 @@ async def remove_device(request: web.Request) -> web.Response:
 
 @routes.get(
     "",
-    summary="Find people by name or email prefix (public fields only)",
+    summary="Find people by name prefix (public fields only; never by email)",
     query=UserSearch,
     response=UserPage,
     errors=(422,),

@@ -44,6 +44,8 @@ class Broadcast:
     def notify(self) -> None:
         for event in self._events:
             event.set()
+
+
 class PolledLoop:
     """A background loop run as one aiojobs job: a pass (the subclass's `_pass`), then, unless
     the pass said more is due right now, a wait until `wake()` or `poll_seconds`. `stop` lets

@@ -21,7 +21,7 @@ from server.domain.course_feedback import (
     distribution,
 )
 from server.domain.cursors import decode_cursor, encode_cursor
-from server.domain.errors import InvalidInput, NotFound
+from server.domain.errors import NotFound
 from server.domain.events import course_staff_stream, event, user_stream
 from server.pg_pool import Pool
 from server.services.course_context import course_and_membership, log_if_assistant
@@ -33,11 +33,7 @@ from server.stores import memberships as members_store
 def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     if cursor is None:
         return None
-    keys = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(keys[0]), uuid.UUID(keys[1])
-    except (TypeError, ValueError):
-        raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from None
+    return decode_cursor(cursor, datetime, uuid.UUID)  # type: ignore[return-value]
 
 
 async def rate_course(
@@ -54,6 +50,7 @@ async def rate_course(
         conn, now = uow.conn, uow.now
         _, m = await course_and_membership(conn, course_id, actor_id, for_change=True)
         access.require(access.can_rate_course, m, "rate the course (students only)")
+        access.require_result_open(m, "rate the course")
         before = await store.one_course_feedback(conn, course_id, actor_id)
         created = await store.upsert_course_feedback(
             conn,

@@ -203,11 +203,7 @@ async def delete_course(
 def _after(cursor: str | None) -> tuple[date, uuid.UUID] | None:
     if cursor is None:
         return None
-    keys = decode_cursor(cursor, 2)
-    try:
-        return date.fromisoformat(keys[0]), uuid.UUID(keys[1])
-    except (TypeError, ValueError):
-        raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from None
+    return decode_cursor(cursor, date, uuid.UUID)  # type: ignore[return-value]
 
 
 def _page(rows: list[asyncpg.Record], limit: int, today: date) -> CoursePage:

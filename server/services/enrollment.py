@@ -268,9 +268,7 @@ async def activity(
 ) -> ActivityPage:
     before = None
     if query.cursor is not None:
-        (before,) = decode_cursor(query.cursor, 1)
-        if not isinstance(before, int):
-            raise InvalidInput("The cursor is not valid.", code="invalid_cursor")
+        (before,) = decode_cursor(query.cursor, int)
     async with pool.acquire() as conn:
         _, m = await course_and_membership(conn, course_id, actor_id)
         access.require(access.can_view_activity, m, "see the assistants' activity")

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
-from server.domain import accounts
+from server.domain import accounts, emails
 from server.domain.accounts import PIN_MAX_ATTEMPTS, PIN_RESEND_INTERVAL, PIN_TTL
 from server.domain.audit import changes_between
 from server.domain.context import RequestContext
@@ -43,7 +43,31 @@ async def send_pin(
     )
 
 
-async def register(env: AccountsEnv, *, context: RequestContext, data: UserCreate) -> UserRead:
+async def tell_owner_of_sign_up_attempt(
+    conn: asyncpg.Connection, *, email: str, now: datetime
+) -> uuid.UUID | None:
+    """Someone signed up with a taken address: its owner hears of it (at most hourly). Returns
+    the owner told, or None when nobody was."""
+    since = now - accounts.ACCOUNT_EXISTS_NOTICE_INTERVAL
+    if await mail_queue.queued_since(conn, to=email, template="account_exists", since=since):
+        return None
+    owner = await users_store.by_email(conn, email)
+    if owner is None or owner["status"] == "deleted":  # nobody to tell
+        return None
+    await mail_queue.enqueue(
+        conn,
+        to=email,
+        template="account_exists",
+        params={"name": owner["name"], "locale": emails.email_language(owner["locale"])},
+        now=now,
+    )
+    return owner["id"]
+
+
+async def register(env: AccountsEnv, *, context: RequestContext, data: UserCreate) -> None:
+    """Create the account and email its PIN; with a taken address, email the owner instead.
+    The caller cannot tell which happened: same answer, and the password is hashed either way
+    so the time taken does not tell either."""
     email = accounts.normalize_email(data.email)
     await rate_limit(env, action="register", email=email, client_address=context.ip)
     accounts.check_password(data.password, email)
@@ -62,7 +86,13 @@ async def register(env: AccountsEnv, *, context: RequestContext, data: UserCreat
             now=now,
         )
         if row is None:
-            raise Conflict("An account with this email already exists.", code="email_taken")
+            owner_id = await tell_owner_of_sign_up_attempt(conn, email=email, now=now)
+            if owner_id is None:
+                uow.unchanged()
+                return
+            uow.identify(owner_id)
+            uow.audit("user.register_duplicate", target=("user", owner_id))
+            return
         uow.identify(row["id"])
         uow.audit(
             "user.register",
@@ -70,7 +100,6 @@ async def register(env: AccountsEnv, *, context: RequestContext, data: UserCreat
             changes=changes_between(None, row, fields=_REGISTERED),
         )
         await send_pin(conn, user_id=row["id"], name=row["name"], email=email, now=now)
-    return user_read(row, env.storage)
 
 
 _WRONG_PIN = "The PIN is not valid for this email."

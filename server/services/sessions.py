@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from datetime import datetime
 
 import asyncpg
 
@@ -44,6 +45,14 @@ def check_can_sign_in(user: asyncpg.Record) -> None:
             "Verify your email with the PIN we sent before logging in.",
             code="email_not_verified",
         )
+
+
+async def end_every_session(conn: asyncpg.Connection, user_id: uuid.UUID, now: datetime) -> None:
+    """Revoke every refresh token and bump the token version, so the access tokens already
+    handed out stop counting too. The version change NOTIFYs every process (token-state cache,
+    sockets dropped with `token_revoked`), exactly as after a password reset."""
+    await users_store.bump_token_version(conn, user_id, now)
+    await credentials.revoke_all_for_user(conn, user_id, now)
 
 
 async def start_session(
@@ -176,6 +185,8 @@ async def refresh(env: AccountsEnv, *, context: RequestContext, refresh_token: s
             error = Unauthenticated("The session was ended.", code="refresh_token_revoked")
         elif token["used_at"] is not None:
             await _revoke(uow, family, "reused")
+            # A copied token: whoever holds the family's access tokens is cut off at once.
+            await end_every_session(uow.conn, token["user_id"], uow.now)
             error = Unauthenticated(
                 "This refresh token was already used; the session has been ended.",
                 code="refresh_token_reused",
@@ -220,7 +231,9 @@ async def logout(env: AccountsEnv, *, context: RequestContext, refresh_token: st
             uow.unchanged()  # already ended
             return
         uow.identify(token["user_id"])
-        await credentials.revoke_family(conn, token["family_id"], uow.now)
+        # Access tokens carry no session id, only the account's token version, so this signs
+        # the account out on every device (refresh and access tokens, open sockets).
+        await end_every_session(conn, token["user_id"], uow.now)
         uow.audit(
             "user.logout",
             target=("user", token["user_id"]),

@@ -16,6 +16,7 @@ from server.domain.assignments import AssignmentKind
 from server.domain.audit import changes_between
 from server.domain.clock import Clock
 from server.domain.context import RequestContext
+from server.domain.course_access import Membership
 from server.domain.cursors import encode_cursor
 from server.domain.errors import Conflict, InvalidInput, NotFound
 from server.domain.submission_views import (
@@ -60,11 +61,11 @@ def _no_more_attempts(max_attempts: int) -> Conflict:
 
 async def _as_student(
     conn: asyncpg.Connection, assignment_id: uuid.UUID, actor_id: uuid.UUID, action: str
-) -> asyncpg.Record:
+) -> tuple[asyncpg.Record, Membership | None]:
     row, m = await assignment_and_membership(conn, assignment_id, actor_id)
     rules.require_visible_assignment(m, published=row["published_at"] is not None)
     rules.require(rules.can_submit, m, action)
-    return row
+    return row, m
 
 
 async def start_attempt(
@@ -74,7 +75,8 @@ async def start_attempt(
     actor_id = context.actor_id
     async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
         conn, now = uow.conn, uow.now
-        row = await _as_student(conn, assignment_id, actor_id, "take exams")
+        row, m = await _as_student(conn, assignment_id, actor_id, "take exams")
+        rules.require_result_open(m, "take exams")
         if row["kind"] != AssignmentKind.exam:
             raise InvalidInput("Only exams have timed attempts.", code="not_an_exam")
         running = await store.open_attempt(conn, assignment_id, actor_id, lock=True)
@@ -157,7 +159,7 @@ async def submit(
     # The server's time (uow.now) stamps the work, whatever the device says.
     async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
         conn, now = uow.conn, uow.now
-        row = await _as_student(conn, assignment_id, actor_id, "hand in work")
+        row, m = await _as_student(conn, assignment_id, actor_id, "hand in work")
         if idempotency_key is not None:
             digest = request_hash(data)
             if not await store.claim_key(
@@ -175,6 +177,8 @@ async def submit(
                     ),
                     digest,
                 )
+        # After the replay: work accepted before the result was set keeps its answer.
+        rules.require_result_open(m, "hand in work")
         questions = questions_of(row)
         subs.check_answers(questions, data.answers)
         await _attach_files(conn, questions, data, actor_id, row["course_id"])
@@ -278,7 +282,7 @@ async def my_submissions(
     *, pool: Pool, actor_id: uuid.UUID, assignment_id: uuid.UUID
 ) -> SubmissionHistory:
     async with pool.acquire() as conn:
-        row = await _as_student(conn, assignment_id, actor_id, "hand in work")
+        row, _ = await _as_student(conn, assignment_id, actor_id, "hand in work")
         rows = await store.history(conn, assignment_id, actor_id)
         used = await assignments_store.attempts_used(conn, assignment_id, actor_id)
     return SubmissionHistory(

@@ -25,11 +25,17 @@ class InvalidFileKey(InvalidInput):
     default_message = "Not a valid bucket or file key."
 
 
+MAX_SEGMENT_BYTES = 255
+
+
 def check_location(bucket: str, key: str) -> None:
     """Refuse unknown buckets and keys that could escape the bucket ('..', absolute, '\\')."""
     if bucket not in BUCKETS:
         raise InvalidFileKey(f"Unknown bucket {bucket!r}.", details=[{"bucket": bucket}])
-    if len(key) > 512 or not _KEY.fullmatch(key) or ".." in key.split("/"):
+    segments = key.split("/")
+    # A path segment longer than a file name may be (255 bytes) made the disk read fail.
+    too_long = any(len(s.encode()) > MAX_SEGMENT_BYTES for s in segments)
+    if len(key) > 512 or too_long or not _KEY.fullmatch(key) or ".." in segments:
         raise InvalidFileKey(f"Invalid file key {key!r}.", details=[{"key": key}])
 
 

@@ -136,6 +136,19 @@ async def mark_failed(
     return status.endswith(" 1")
 
 
+async def queued_since(
+    conn: asyncpg.Connection, *, to: str, template: str, since: datetime
+) -> bool:
+    """Whether `to` was queued a `template` email at or after `since` (mail_queue_to index)."""
+    return await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM mail_queue WHERE to_address = $1 AND created_at >= $2 "
+        "AND template = $3)",
+        to,
+        since,
+        template,
+    )
+
+
 async def find(conn: asyncpg.Connection, email_id: uuid.UUID) -> asyncpg.Record | None:
     """The full row (tests and diagnostics)."""
     return await conn.fetchrow("SELECT * FROM mail_queue WHERE id = $1", email_id)

@@ -133,12 +133,13 @@ async def search(
     limit: int,
     after: tuple[str, uuid.UUID] | None,
 ) -> list[asyncpg.Record]:
-    """Visible users whose name or email starts with `q`, by (lower(name), id), keyset-paged."""
+    """Visible users whose name starts with `q`, by (lower(name), id), keyset-paged. Never by
+    email: a prefix match would let anyone rebuild an address one character at a time."""
     after_name, after_id = after if after else (None, None)
     return await conn.fetch(
         "SELECT id, name, bio, photo_key, external_photo_url, lower(name) AS name_key "
         "FROM users WHERE status = 'active' AND email_verified "
-        "AND (lower(name) LIKE $1 OR email LIKE $1) "
+        "AND lower(name) LIKE $1 "
         "AND ($2::text IS NULL OR (lower(name), id) > ($2, $3::uuid)) "
         "ORDER BY lower(name), id LIMIT $4",
         _like_prefix(q.lower()),

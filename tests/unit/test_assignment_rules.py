@@ -14,7 +14,7 @@ from server.domain import submissions as subs
 from server.domain.assignments import LatePolicy, Question
 from server.domain.errors import Conflict
 from server.domain.reminders import reminder_times
-from server.domain.stats_tables import STATS_COLUMNS, table_rows
+from server.domain.stats_tables import STATS_COLUMNS, spreadsheet_cell, table_rows
 
 DUE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -140,3 +140,44 @@ def test_trend_direction_and_course_stats():
     ben = next(p for p in out.per_student if p.name == "Ben")
     assert (ben.late, ben.missing, ben.average_percent) == (1, 1, 50.0)
     assert table_rows(out, "students")[0] == STATS_COLUMNS["students"]
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@A1", "\tx", "\rx"])
+def test_spreadsheet_text_that_would_be_a_formula_is_quoted(text):
+    assert spreadsheet_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["Ann", "", "1-2", -3, -2.5, 0])
+def test_spreadsheet_numbers_and_plain_text_are_kept(value):
+    assert spreadsheet_cell(value) == value
+
+
+@pytest.mark.parametrize(
+    ("role", "status", "final"),
+    [
+        ("student", "active", False),
+        ("student", "approved", True),
+        ("student", "failed", True),
+        ("student", "removed", False),  # not a member any more: refused elsewhere, as a 403
+        ("assistant", "active", False),
+    ],
+)
+def test_a_final_result_closes_the_course_for_the_student(role, status, final):
+    from server.domain.course_access import Membership, require_result_open
+
+    m = Membership.of({"role": role, "status": status, "permissions": {}})
+    if not final:
+        require_result_open(m, "hand in work")
+        return
+    with pytest.raises(Conflict) as info:
+        require_result_open(m, "hand in work")
+    assert info.value.code == "result_final" and info.value.details == [{"status": status}]
+
+
+def test_reminders_of_a_due_time_near_the_first_year_do_not_overflow():
+    from datetime import datetime as dt
+
+    from server.domain.reminders import reminder_times
+
+    assert reminder_times(dt(1, 1, 1, 12, tzinfo=UTC), DUE) == {}
+    assert set(reminder_times(DUE, DUE - timedelta(days=2))) == {"24h", "1h"}
