@@ -145,3 +145,14 @@ def delivery_worker(client):
     worker = client.app[DELIVERY_WORKER]
     worker.s.retry.rand = lambda: 0.5
     return worker
+
+
+async def logged(caplog, check: Callable[[Any], bool], within: float = 10.0) -> Any:
+    """Wait for a log record matching `check` (the worker logs after it records the outcome
+    that the test saw); return it."""
+    async with asyncio.timeout(within):
+        while True:
+            for record in caplog.records:
+                if check(record):
+                    return record
+            await asyncio.sleep(0.02)
