@@ -25,14 +25,17 @@ from server.handlers.metrics_middleware import metrics_middleware
 from server.handlers.openapi import build_openapi
 from server.handlers.request_log import request_log_middleware
 from server.handlers.routes import setup_routes
+from server.jobs.consumers import consumers_ctx
 from server.jobs.deadline_reminders import deadline_reminders_ctx
 from server.jobs.mail_transports import OutboxFileTransport, mail_transport_from
 from server.jobs.mailer import Mailer
 from server.jobs.metrics_sampler import metrics_sampler_ctx
 from server.jobs.push_transports import PushOutboxFileTransport, push_transport_from
 from server.jobs.token_cache_listener import token_cache_ctx
+from server.jobs.wakeup import Broadcast
 from server.keys import (
     CLOCK,
+    CONSUMERS,
     DATABASE_DSN,
     ENDPOINTS,
     FILE_STORAGE,
@@ -44,6 +47,7 @@ from server.keys import (
     MONGO_DB,
     MONGODB_URI,
     OPENAPI_DOC,
+    OUTBOX_RELAYED,
     PASSWORDS,
     PG_POOL,
     PUSH_TRANSPORT,
@@ -54,6 +58,7 @@ from server.keys import (
 from server.metrics import create_metrics
 from server.pg_pool import open_pool
 from server.realtime.setup import setup_realtime
+from server.services.notification_consumer import notifications_consumer
 from server.services.passwords import Passwords
 from server.settings import Settings
 from server.stores.file_backends import LocalFileStorage, file_storage_from
@@ -225,6 +230,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[CLOCK] = clock or SystemClock()
     app[JWT_SECRET] = settings.resolve_jwt_secret()
     app[READINESS_CHECKS] = {}
+    app[OUTBOX_RELAYED] = Broadcast()
+    # Durable consumers of the outbox, built once the stores are open (server/jobs/consumers.py).
+    app[CONSUMERS] = [lambda app: notifications_consumer(app[MONGO_DB])]
     app[PASSWORDS] = Passwords(
         time_cost=settings.password_hash_time_cost,
         memory_kib=settings.password_hash_memory_kib,
@@ -244,6 +252,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             push_transport_ctx,
             google_verifier_ctx,
             deadline_reminders_ctx,
+            consumers_ctx,
         ]
     )
     setup_realtime(app)  # Socket.IO at /socket.io/; its loops start after the scheduler

@@ -15,8 +15,10 @@ from server.domain.clock import Clock
 from server.handlers.routing import Endpoint
 from server.jobs.mailer import Mailer
 from server.jobs.push_transports import PushTransport
+from server.jobs.wakeup import Broadcast
 from server.metrics import Metrics
 from server.pg_pool import Pool
+from server.services.consumers import Consumer
 from server.services.passwords import Passwords
 from server.services.token_cache import TokenStateCache
 from server.settings import Settings
@@ -57,3 +59,7 @@ GOOGLE_VERIFIER = web.AppKey("google_verifier", GoogleVerifier)
 # Realtime: the Socket.IO server (built in create_app) and its per-socket delivery hub.
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 REALTIME_HUB: web.AppKey[Hub] = web.AppKey("realtime_hub")
+# Durable consumers of the outbox: what each process runs (factories, called once the stores
+# are open), and the signal the relay sends after committing a batch, which wakes them.
+CONSUMERS = web.AppKey("consumers", list[Callable[[web.Application], Consumer]])
+OUTBOX_RELAYED = web.AppKey("outbox_relayed", Broadcast)

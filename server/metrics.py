@@ -41,6 +41,7 @@ OUTBOX_LAG = "outbox.oldest_age_seconds"  # gauge: age of the oldest unrelayed e
 MAIL_PENDING = "mail.pending"  # gauge: emails not yet sent
 MAIL_RETRYING = "mail.retrying"  # gauge: unsent emails that already failed at least once
 MAIL_LAG = "mail.oldest_age_seconds"  # gauge: age of the oldest unsent email
+CONSUMER_LAG = "consumer.lag"  # gauge, tag consumer: relayed events it has yet to pass
 
 ALL_METRICS = frozenset(
     {
@@ -59,6 +60,7 @@ ALL_METRICS = frozenset(
         MAIL_PENDING,
         MAIL_RETRYING,
         MAIL_LAG,
+        CONSUMER_LAG,
     }
 )
 

@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     # Assignments: how often each process scans for due deadline reminders.
     reminder_poll_seconds: float = Field(30.0, gt=0)
 
+    # Durable consumers of the outbox (notifications, ...): woken when this process relays a
+    # batch, and polling as a fallback (another process may have relayed it).
+    consumers_enabled: bool = True
+    consumer_poll_seconds: float = Field(2.0, gt=0)
+
     @field_validator(
         "database_url",
         "mongodb_url",

@@ -12,6 +12,7 @@ from server.handlers import (
     courses,
     health,
     local_files,
+    notifications,
     openapi,
     submissions,
     uploads,
@@ -32,6 +33,7 @@ TABLES: list[RouteTable] = [
     assignments.routes,
     submissions.routes,
     uploads.routes,
+    notifications.routes,
 ]
 
 

@@ -17,6 +17,7 @@ from aiohttp import web
 from server import metrics as m
 from server.keys import CLOCK, METRICS, PG_POOL, SCHEDULER, SETTINGS
 from server.metrics import Metrics
+from server.services.consumers import consumer_lags
 from server.services.operations import queue_backlogs
 
 log = logging.getLogger("classconnect.metrics")
@@ -59,6 +60,8 @@ async def report_backlogs(app: web.Application, metrics: Metrics) -> None:
     metrics.gauge(m.MAIL_PENDING, mail.pending)
     metrics.gauge(m.MAIL_RETRYING, mail.retrying)
     metrics.gauge(m.MAIL_LAG, mail.oldest_age_seconds)
+    for name, lag in (await consumer_lags(pool=app[PG_POOL])).items():
+        metrics.gauge(m.CONSUMER_LAG, lag, tags=[f"consumer:{name}"])
 
 
 async def sample_forever(app: web.Application, metrics: Metrics, interval: float) -> None:

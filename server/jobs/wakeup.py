@@ -19,3 +19,23 @@ async def wait_for_wakeup(event: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+class Broadcast:
+    """One signal, many waiters: each loop takes its own event, `notify` sets them all.
+
+    The relay notifies after each batch it commits, waking this process's durable consumers
+    at once instead of at their next poll.
+    """
+
+    def __init__(self) -> None:
+        self._events: list[asyncio.Event] = []
+
+    def listener(self) -> asyncio.Event:
+        event = asyncio.Event()
+        self._events.append(event)
+        return event
+
+    def notify(self) -> None:
+        for event in self._events:
+            event.set()

@@ -17,7 +17,15 @@ from aiohttp import web
 
 from server.domain import realtime as rules
 from server.jobs.wakeup import wait_for_wakeup
-from server.keys import CLOCK, DATABASE_DSN, MONGO_DB, PG_POOL, SETTINGS, TOKEN_CACHE
+from server.keys import (
+    CLOCK,
+    DATABASE_DSN,
+    MONGO_DB,
+    OUTBOX_RELAYED,
+    PG_POOL,
+    SETTINGS,
+    TOKEN_CACHE,
+)
 from server.realtime.hub import Hub
 from server.realtime.managers import BATCH_EVENT
 from server.services import realtime_access as access
@@ -63,6 +71,8 @@ async def run_relay(app: web.Application, sio: socketio.AsyncServer, wake: async
             log.exception("relay batch failed; retrying")
             count = 0
             await asyncio.sleep(settings.realtime_relay_poll_seconds)
+        if count > 0:
+            app[OUTBOX_RELAYED].notify()  # this process's durable consumers read it now
         if count >= settings.realtime_relay_batch:
             continue  # more rows are waiting
         timeout = settings.realtime_relay_poll_seconds

@@ -12,22 +12,43 @@ from server.domain.context import RequestContext
 from server.domain.events import DomainEvent
 
 
+def _rows(events: Iterable[DomainEvent], context: RequestContext | None) -> list[tuple]:
+    stamp = json.dumps(context.as_dict()) if context is not None else None
+    return [
+        (e.id, e.type, list(e.streams), json.dumps(e.data, default=str), e.occurred_at, stamp)
+        for e in events
+    ]
+
+
 async def append(
     conn: asyncpg.Connection,
     events: Iterable[DomainEvent],
     *,
     context: RequestContext | None = None,
 ) -> None:
-    stamp = json.dumps(context.as_dict()) if context is not None else None
-    rows = [
-        (e.id, e.type, list(e.streams), json.dumps(e.data, default=str), e.occurred_at, stamp)
-        for e in events
-    ]
+    rows = _rows(events, context)
     if rows:
         await conn.executemany(
             "INSERT INTO outbox (id, type, streams, data, occurred_at, context) "
             "VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb)",
             rows,
+        )
+
+
+async def append_bulk(
+    conn: asyncpg.Connection,
+    events: Iterable[DomainEvent],
+    *,
+    context: RequestContext | None = None,
+) -> None:
+    """`append` for many events at once (a notification to 10,000 users records 20,000): one
+    COPY instead of one INSERT per row. COPY fires the same statement trigger (NOTIFY)."""
+    rows = _rows(events, context)
+    if rows:
+        await conn.copy_records_to_table(
+            "outbox",
+            records=rows,
+            columns=["id", "type", "streams", "data", "occurred_at", "context"],
         )
 
 

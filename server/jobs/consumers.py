@@ -1,0 +1,57 @@
+"""The durable consumers' loops: one aiojobs job per consumer in every process.
+
+Each loop is woken when this process's relay commits a batch (`OUTBOX_RELAYED`), and polls as
+a fallback: another process may have relayed it, or a wake-up may arrive while the loop is
+busy. Only one process at a time works on a consumer (its offset row is locked for the batch);
+the others find it busy, wait briefly and look again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from server.jobs.wakeup import wait_for_wakeup
+from server.keys import CLOCK, CONSUMERS, OUTBOX_RELAYED, PG_POOL, SCHEDULER, SETTINGS
+from server.services.consumers import BUSY, Consumer, consume_batch, ensure_offset
+
+log = logging.getLogger("classconnect.consumers")
+
+ConsumerFactory = Callable[[web.Application], Consumer]
+
+BUSY_RETRY_SECONDS = 0.2
+
+
+async def run_consumer(app: web.Application, consumer: Consumer, wake: asyncio.Event) -> None:
+    poll = app[SETTINGS].consumer_poll_seconds
+    while True:
+        wake.clear()  # a relay batch committed while we work sets it again
+        try:
+            count = await consume_batch(pool=app[PG_POOL], clock=app[CLOCK], consumer=consumer)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("consumer batch failed; retrying", extra={"consumer": consumer.name})
+            await asyncio.sleep(poll)
+            continue
+        if count >= consumer.batch_size:
+            continue  # more are waiting
+        await wait_for_wakeup(wake, BUSY_RETRY_SECONDS if count == BUSY else poll)
+
+
+async def consumers_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Start every registered consumer (after the pool, Mongo and the scheduler)."""
+    consumers = [make(app) for make in app[CONSUMERS]]
+    for consumer in consumers:
+        await ensure_offset(pool=app[PG_POOL], clock=app[CLOCK], consumer=consumer)
+    jobs = []
+    if app[SETTINGS].consumers_enabled:
+        for consumer in consumers:
+            wake = app[OUTBOX_RELAYED].listener()
+            jobs.append(await app[SCHEDULER].spawn(run_consumer(app, consumer, wake)))
+    yield
+    for job in reversed(jobs):
+        await job.close()

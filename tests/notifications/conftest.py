@@ -1,0 +1,17 @@
+"""Notifications run end to end: REST causes an event, the relay and the notifications consumer
+run in the app as in production (fast polls), and real Socket.IO clients listen."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.settings import Settings
+from tests.realtime.conftest import sockets  # noqa: F401 (a fixture, used by name)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    settings.realtime_relay_poll_seconds = 0.5
+    settings.realtime_auth_sweep_seconds = 0.1
+    settings.consumer_poll_seconds = 0.1
+    return settings
