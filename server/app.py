@@ -20,6 +20,7 @@ from pymongo import AsyncMongoClient
 
 from server import __version__, embedded
 from server.domain.clock import Clock, SystemClock
+from server.domain.notification_rules import Audience
 from server.handlers.errors import error_middleware
 from server.handlers.metrics_middleware import metrics_middleware
 from server.handlers.openapi import build_openapi
@@ -58,6 +59,7 @@ from server.keys import (
 from server.metrics import create_metrics
 from server.pg_pool import open_pool
 from server.realtime.setup import setup_realtime
+from server.services.forum_followers import thread_followers
 from server.services.notification_consumer import notifications_consumer
 from server.services.passwords import Passwords
 from server.settings import Settings
@@ -232,7 +234,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[READINESS_CHECKS] = {}
     app[OUTBOX_RELAYED] = Broadcast()
     # Durable consumers of the outbox, built once the stores are open (server/jobs/consumers.py).
-    app[CONSUMERS] = [lambda app: notifications_consumer(app[MONGO_DB])]
+    # The forum tells the notifications consumer who follows a thread.
+    followers = {Audience.THREAD_FOLLOWERS: thread_followers}
+    app[CONSUMERS] = [lambda app: notifications_consumer(app[MONGO_DB], audiences=followers)]
     app[PASSWORDS] = Passwords(
         time_cost=settings.password_hash_time_cost,
         memory_kib=settings.password_hash_memory_kib,

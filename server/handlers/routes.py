@@ -10,6 +10,8 @@ from server.handlers import (
     course_content,
     course_feedback,
     courses,
+    forum,
+    forum_posts,
     health,
     local_files,
     notifications,
@@ -34,6 +36,8 @@ TABLES: list[RouteTable] = [
     submissions.routes,
     uploads.routes,
     notifications.routes,
+    forum.routes,
+    forum_posts.routes,
 ]
 
 
