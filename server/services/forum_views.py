@@ -220,14 +220,17 @@ def audience(thread: asyncpg.Record) -> tuple[tuple[str, ...], Reader]:
     return (course_stream(thread["course_id"]),), CLASSMATE
 
 
-def forum_event(type: str, thread: asyncpg.Record, at: datetime, **data: Any) -> DomainEvent:
-    streams, _ = audience(thread)
+def forum_event(
+    type: str, thread_row: asyncpg.Record, at: datetime, /, **data: Any
+) -> DomainEvent:
+    """An event about a thread, to the thread's audience; `data` as that audience reads it."""
+    streams, _ = audience(thread_row)
     return event(
         type,
         *streams,
         at=at,
-        course_id=str(thread["course_id"]),
-        thread_id=str(thread["id"]),
+        course_id=str(thread_row["course_id"]),
+        thread_id=str(thread_row["id"]),
         **data,
     )
 
@@ -238,13 +241,10 @@ def public(model: Any) -> dict[str, Any]:
 
 
 def encode_page_cursor(sort: str, row: asyncpg.Record) -> str:
-    keys = {
-        "activity": (int(row["pinned"]), row["last_activity_at"]),
-        "recent": (int(row["pinned"]), row["created_at"]),
-        "votes": (int(row["pinned"]), row["score"]),
-        "relevance": (row["rank"],),
-    }[sort]
-    return encode_cursor(sort, *keys, row["id"])
+    if sort == "relevance":
+        return encode_cursor(sort, row["rank"], row["id"])
+    column = {"activity": "last_activity_at", "recent": "created_at", "votes": "score"}[sort]
+    return encode_cursor(sort, int(row["pinned"]), row[column], row["id"])
 
 
 def decode_page_cursor(cursor: str, sort: str) -> tuple[Any, ...]:
