@@ -145,6 +145,9 @@ def settings(
         jwt_secret="test-secret-" + "x" * 40,
         db_pool_min=1,
         db_pool_max=5,
+        # Durable consumers (notifications) add outbox rows and Mongo documents in the
+        # background after every event; tests of them turn them on (tests/notifications).
+        consumers_enabled=False,
     )
 
 

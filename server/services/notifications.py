@@ -80,9 +80,12 @@ async def mark_read(
 ) -> NotificationRead:
     async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
         await counters.lock(uow.conn, uow.actor_id)
-        doc = await inbox.mark_read(db, uow.actor_id, str(notification_id), uow.now)
+        doc, changed = await inbox.mark_read(db, uow.actor_id, str(notification_id), uow.now)
         if doc is None:
             raise _not_found()
+        if not changed:  # read already: nothing to count, audit or tell the devices
+            uow.unchanged()
+            return item_read(doc)
         await _publish_count(uow, db)
         uow.audit("notification.read", target=("notification", notification_id))
         return item_read(doc)
@@ -99,13 +102,16 @@ async def mark_all_read(
     async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
         await counters.lock(uow.conn, uow.actor_id)
         changed = await inbox.mark_all_read(db, uow.actor_id, course_id, uow.now)
+        if not changed:
+            uow.unchanged()
+            return UnreadCount(unread=await inbox.unread_count(db, uow.actor_id))
         unread = await _publish_count(uow, db)
         uow.audit(
             "notification.read_all",
             target=("user", uow.actor_id),
             changes={
-                "course_id": [None, str(course_id) if course_id else None],
                 "read": [0, changed],
+                **({"course_id": [None, str(course_id)]} if course_id else {}),
             },
         )
         return UnreadCount(unread=unread)

@@ -77,17 +77,17 @@ async def unread_counts(db: AsyncDatabase, user_ids: Sequence[str]) -> dict[str,
 
 async def mark_read(
     db: AsyncDatabase, user_id: uuid.UUID, notification_id: str, now: datetime
-) -> dict[str, Any] | None:
-    """The item after reading it (unchanged when it was read already); None when the user has
-    no such visible item."""
+) -> tuple[dict[str, Any] | None, bool]:
+    """The item after reading it, and whether this call read it (False: it was read already);
+    (None, False) when the user has no such visible item."""
     doc = await db[INBOX].find_one_and_update(
         _visible(user_id, _id=notification_id, read_at=None),
         {"$set": {"read_at": now}},
         return_document=ReturnDocument.AFTER,
     )
-    if doc is None:
-        doc = await db[INBOX].find_one(_visible(user_id, _id=notification_id))
-    return doc
+    if doc is not None:
+        return doc, True
+    return await db[INBOX].find_one(_visible(user_id, _id=notification_id)), False
 
 
 async def mark_all_read(

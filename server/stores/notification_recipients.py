@@ -10,32 +10,22 @@ import asyncpg
 _ACTIVE = "JOIN users u ON u.id = m.user_id AND u.status = 'active'"
 
 
+async def _course_users(conn: asyncpg.Connection, course_id: str, which: str) -> list[uuid.UUID]:
+    sql = f"SELECT m.user_id FROM course_members m {_ACTIVE} WHERE m.course_id = $1 AND {which}"
+    return await _ids(conn, sql, course_id)
+
+
 async def course_active_students(conn: asyncpg.Connection, course_id: str) -> list[uuid.UUID]:
-    return await _ids(
-        conn,
-        f"SELECT m.user_id FROM course_members m {_ACTIVE} WHERE m.course_id = $1 "
-        "AND m.role = 'student' AND m.status = 'active'",
-        course_id,
-    )
+    return await _course_users(conn, course_id, "m.role = 'student' AND m.status = 'active'")
 
 
 async def course_staff(conn: asyncpg.Connection, course_id: str) -> list[uuid.UUID]:
-    return await _ids(
-        conn,
-        f"SELECT m.user_id FROM course_members m {_ACTIVE} WHERE m.course_id = $1 "
-        "AND m.role IN ('owner', 'assistant')",
-        course_id,
-    )
+    return await _course_users(conn, course_id, "m.role IN ('owner', 'assistant')")
 
 
 async def course_members(conn: asyncpg.Connection, course_id: str) -> list[uuid.UUID]:
     """Everyone in the course but removed students (the course may already be deleted)."""
-    return await _ids(
-        conn,
-        f"SELECT m.user_id FROM course_members m {_ACTIVE} WHERE m.course_id = $1 "
-        "AND m.status <> 'removed'",
-        course_id,
-    )
+    return await _course_users(conn, course_id, "m.status <> 'removed'")
 
 
 async def rule_audience(conn: asyncpg.Connection, applies_to: str) -> list[uuid.UUID]:

@@ -13,5 +13,6 @@ from tests.realtime.conftest import sockets  # noqa: F401 (a fixture, used by na
 def settings(settings: Settings) -> Settings:
     settings.realtime_relay_poll_seconds = 0.5
     settings.realtime_auth_sweep_seconds = 0.1
+    settings.consumers_enabled = True
     settings.consumer_poll_seconds = 0.1
     return settings

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from server.jobs.deadline_reminders import run_due_reminders
+from tests.accounts_flow import signup
 from tests.assignment_helpers import START, fresh, published, submit
 from tests.consumer_helpers import settled
 from tests.course_helpers import API, cast, create_course, enroll
@@ -117,6 +118,8 @@ async def test_a_new_due_date_and_a_deleted_course_are_announced(client, users, 
     await settled(db)
     [gone] = (await inbox(client, student))["items"][:1]
     assert (gone["type"], gone["body"]) == ("course.deleted", "El curso «Physics» fue eliminado.")
+    owner_items = (await inbox(client, owner))["items"]
+    assert "course.deleted" not in [i["type"] for i in owner_items]  # they deleted it
 
 
 async def test_a_reminder_reaches_only_students_who_have_not_submitted(
@@ -138,3 +141,27 @@ async def test_a_reminder_reaches_only_students_who_have_not_submitted(
     assert reminder["data"]["before"] == "24h"
     resp = await client.get(f"{API}/notifications", headers=fresh(users, done))
     assert "deadline.reminder" not in [i["type"] for i in (await resp.json())["items"]]
+
+
+async def test_a_lockout_sends_a_critical_email_the_owner_cannot_turn_off(
+    client, settings, db, mongo
+):
+    session = await signup(client, settings.data_dir, "ana@example.com")
+    me = {"Authorization": f"Bearer {session['access_token']}"}
+    resp = await client.put(
+        f"{API}/users/me/notification-preferences",
+        json={"events": {"account.locked": {"email": "off"}}},
+        headers=me,
+    )
+    assert (await resp.json())["error"]["code"] == "preference_locked"
+    for _ in range(5):
+        bad = {"email": "ana@example.com", "password": "wrong password"}
+        await client.post(f"{API}/auth/login", json=bad)
+    await settled(db)
+
+    [sent] = (await deliveries(mongo, type="account.locked")).values()
+    assert (sent["channel"], sent["status"], sent["critical"]) == ("email", "queued", True)
+    assert sent["email"] == "ana@example.com" and sent["mode"] == "immediate"
+    assert sent["title"] == "Inicio de sesión bloqueado por un rato"
+    resp = await client.get(f"{API}/notifications", headers=me)
+    assert "account.locked" not in [i["type"] for i in (await resp.json())["items"]]  # email only

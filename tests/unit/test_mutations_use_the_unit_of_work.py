@@ -19,9 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "server" / "services"
 STORES = ROOT / "server" / "stores"
 
-# Modules that own a transaction by design: the unit of work itself, and the relay (it moves
-# committed rows out of the outbox; it changes nothing anyone did).
-INFRASTRUCTURE = {"unit_of_work.py", "relay.py"}
+# Modules that own a transaction by design: the unit of work itself, the relay (it moves
+# committed rows out of the outbox; it changes nothing anyone did), and the durable consumers'
+# batch (it reacts to audited changes; its writes commit with its offset).
+INFRASTRUCTURE = {"unit_of_work.py", "relay.py", "consumers.py"}
 # Functions allowed their own short write transaction, and why.
 EXEMPT_FUNCTIONS = {
     # Rate-limit counters must commit even when the request then fails, and are bookkeeping
