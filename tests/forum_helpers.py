@@ -45,7 +45,11 @@ async def forum(client, users: UserFactory, **course: Any) -> Forum:
 
 
 def thread_body(**overrides: Any) -> dict[str, Any]:
-    body = {"title": "How do I start the project?", "body": "I am **stuck** on step one.", "tags": []}
+    body = {
+        "title": "How do I start the project?",
+        "body": "I am **stuck** on step one.",
+        "tags": [],
+    }
     body.update(overrides)
     return body
 

@@ -97,9 +97,7 @@ async def test_twenty_concurrent_votes_count_once_per_user(client, users, db):
           for i, v in enumerate(voters))
     )  # fmt: skip
     assert {r.status for r in many} == {200}
-    row = await db.fetchrow(
-        "SELECT upvotes, downvotes FROM forum_posts WHERE id = $1", reply["id"]
-    )
+    row = await db.fetchrow("SELECT upvotes, downvotes FROM forum_posts WHERE id = $1", reply["id"])
     assert (row["upvotes"], row["downvotes"]) == (1 + 15, 5)
     assert await db.fetchval("SELECT count(*) FROM forum_votes") == 21
     assert len(await events(db, "forum.vote_changed")) == 21  # the 19 repeats changed nothing
@@ -117,7 +115,9 @@ async def test_endorsements_are_staff_only_and_shown_to_everyone(client, users, 
     seen = await read(client, f.classmate, thread["id"])
     for post in (seen, seen["answers"][0]):
         assert post["endorsement"]["by"] == {"id": str(f.assistant.id), "name": "Andrés Assistant"}
-    resp = await client.delete(f"{API}/forum/answers/{reply['id']}/endorse", headers=f.owner.headers)
+    resp = await client.delete(
+        f"{API}/forum/answers/{reply['id']}/endorse", headers=f.owner.headers
+    )
     assert resp.status == 204
     assert (await read(client, f.student, thread["id"]))["answers"][0]["endorsement"] is None
     updated = [e["data"]["fields"] for e in await events(db, "forum.answer_updated")]
@@ -177,7 +177,9 @@ async def test_deleted_posts_leave_tombstones_with_their_reason(client, users, d
         headers=f.owner.headers,
     )  # fmt: skip
     assert resp.status == 204
-    listed = await client.get(f"{API}/courses/{f.course_id}/forum/threads", headers=f.student.headers)
+    listed = await client.get(
+        f"{API}/courses/{f.course_id}/forum/threads", headers=f.student.headers
+    )
     assert (await listed.json())["items"] == []
     tomb = await read(client, f.student, thread["id"])
     assert tomb["deleted"]["reason"] == "Duplicate"

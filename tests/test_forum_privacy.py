@@ -50,7 +50,9 @@ async def test_an_anonymous_author_reaches_no_classmate_through_any_route(client
         assert resp.status in (200, 201), path
         text = await resp.text()
         assert not [s for s in secrets if s in text], (path, text)
-    seen = await (await client.get(f"{API}/forum/threads/{thread['id']}", headers=reader.headers)).json()
+    seen = await (
+        await client.get(f"{API}/forum/threads/{thread['id']}", headers=reader.headers)
+    ).json()
     assert seen["anonymous"] is True and seen["author"] is None
     assert seen["answers"][0]["author"] is None
     for staff in (f.owner, f.assistant):
@@ -63,7 +65,9 @@ async def test_an_anonymous_author_reaches_no_classmate_through_any_route(client
             await client.get(f"{API}/forum/threads/{thread['id']}/history", headers=staff.headers)
         ).json()
         assert {v["written_by"]["name"] for v in history["versions"]} == {"Sam Student"}
-    own = await (await client.get(f"{API}/forum/threads/{thread['id']}", headers=f.student.headers)).json()
+    own = await (
+        await client.get(f"{API}/forum/threads/{thread['id']}", headers=f.student.headers)
+    ).json()
     assert own["author"]["id"] == str(f.student.id) and own["mine"] is True
     # The classmate (an anonymous answerer) does not learn who asked either.
     theirs = await (

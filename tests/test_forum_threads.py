@@ -22,9 +22,7 @@ def markup(html: str) -> list[tuple[str, list]]:
     return found
 
 
-async def test_a_question_is_stored_as_written_and_read_back_with_its_rendering(
-    client, users, db
-):
+async def test_a_question_is_stored_as_written_and_read_back_with_its_rendering(client, users, db):
     f = await forum(client, users)
     module = await client.post(
         f"{API}/courses/{f.course_id}/modules",
@@ -109,9 +107,7 @@ async def test_bad_input_is_refused_and_writes_nothing(client, users, db):
     assert await error_of(resp) == (422, "validation_failed")
 
 
-async def test_the_list_filters_sorts_and_pages_with_pinned_threads_first(
-    client, users, clock
-):
+async def test_the_list_filters_sorts_and_pages_with_pinned_threads_first(client, users, clock):
     f = await forum(client, users)
     module = await client.post(
         f"{API}/courses/{f.course_id}/modules", json={"title": "W1"}, headers=f.owner.headers
@@ -147,7 +143,13 @@ async def test_the_list_filters_sorts_and_pages_with_pinned_threads_first(
     assert order(await listing(client, f.student, f.course_id, sort="votes"))[:2] == [0, 3]
     assert order(await listing(client, f.student, f.course_id, tag="even")) == [0, 4, 2]
     assert order(await listing(client, f.student, f.course_id, module_id=module_id)) == [0, 1]
-    assert order(await listing(client, f.student, f.course_id, unanswered="true")) == [0, 5, 4, 3, 2]
+    assert order(await listing(client, f.student, f.course_id, unanswered="true")) == [
+        0,
+        5,
+        4,
+        3,
+        2,
+    ]
     for sort in ("activity", "recent", "votes"):
         seen, cursor = [], None
         while True:

@@ -220,9 +220,7 @@ def audience(thread: asyncpg.Record) -> tuple[tuple[str, ...], Reader]:
     return (course_stream(thread["course_id"]),), CLASSMATE
 
 
-def forum_event(
-    type: str, thread_row: asyncpg.Record, at: datetime, /, **data: Any
-) -> DomainEvent:
+def forum_event(type: str, thread_row: asyncpg.Record, at: datetime, /, **data: Any) -> DomainEvent:
     """An event about a thread, to the thread's audience; `data` as that audience reads it."""
     streams, _ = audience(thread_row)
     return event(

@@ -182,7 +182,8 @@ async def lock_poster(conn: asyncpg.Connection, user_id: uuid.UUID) -> None:
     """Serialise one user's posting (until the transaction ends), so concurrent posts count
     each other for the rate limit."""
     await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended('forum_post:' || $1::uuid::text, 0))", user_id
+        "SELECT pg_advisory_xact_lock(hashtextextended('forum_post:' || $1::uuid::text, 0))",
+        user_id,
     )
 
 

@@ -82,9 +82,7 @@ async def test_a_question_appears_live_and_anonymous_authors_stay_hidden(
         assert forum_envelopes(recs[name]) == []
 
 
-async def test_a_private_question_reaches_only_the_staff_and_its_author(
-    client, users, sockets, db
-):
+async def test_a_private_question_reaches_only_the_staff_and_its_author(client, users, sockets, db):
     f = await forum(client, users)
     await settled(db)
     recs = {
@@ -123,13 +121,14 @@ async def test_a_private_question_reaches_only_the_staff_and_its_author(
     listed = await listing(client, f.classmate, f.course_id)
     assert [t["id"] for t in listed["items"]] == [public["id"]]
     assert (await listing(client, f.classmate, f.course_id, q="grading"))["items"] == []
-    assert [t["id"] for t in (await listing(client, f.owner, f.course_id, q="grading"))["items"]] == [
-        secret["id"]
-    ]
+    assert [
+        t["id"] for t in (await listing(client, f.owner, f.course_id, q="grading"))["items"]
+    ] == [secret["id"]]
     for resp in (
         await client.get(f"{API}/forum/threads/{secret['id']}", headers=f.classmate.headers),
         await client.post(
-            f"{API}/forum/threads/{secret['id']}/answers", json={"body": "me too"},
+            f"{API}/forum/threads/{secret['id']}/answers",
+            json={"body": "me too"},
             headers=f.classmate.headers,
         ),  # fmt: skip
         await client.get(f"{API}/forum/answers/{reply['id']}/history", headers=f.classmate.headers),
@@ -142,9 +141,7 @@ async def test_an_answer_notifies_the_followers_and_a_mention_its_member(
 ):
     f = await forum(client, users)
     thread = await ask(client, f.student, f.course_id, anonymous=True, title="Where is lab 2?")
-    follow = await client.put(
-        f"{API}/forum/threads/{thread['id']}/follow", headers=f.owner.headers
-    )
+    follow = await client.put(f"{API}/forum/threads/{thread['id']}/follow", headers=f.owner.headers)
     assert follow.status == 204
     await settled(db)
     recs = {
