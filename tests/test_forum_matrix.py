@@ -25,7 +25,7 @@ def settings(settings: Settings) -> Settings:
 
 
 @dataclass(frozen=True)
-class on_thread:  # noqa: N801 (reads as what it does in the table)
+class on_thread:
     """A request on a fresh thread by another student, with an answer by them too (endorsed,
     so withdrawing an endorsement has one to withdraw)."""
 

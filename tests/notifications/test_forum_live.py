@@ -124,14 +124,13 @@ async def test_a_private_question_reaches_only_the_staff_and_its_author(client, 
     assert [
         t["id"] for t in (await listing(client, f.owner, f.course_id, q="grading"))["items"]
     ] == [secret["id"]]
+    hidden = f.classmate.headers
     for resp in (
-        await client.get(f"{API}/forum/threads/{secret['id']}", headers=f.classmate.headers),
+        await client.get(f"{API}/forum/threads/{secret['id']}", headers=hidden),
         await client.post(
-            f"{API}/forum/threads/{secret['id']}/answers",
-            json={"body": "me too"},
-            headers=f.classmate.headers,
-        ),  # fmt: skip
-        await client.get(f"{API}/forum/answers/{reply['id']}/history", headers=f.classmate.headers),
+            f"{API}/forum/threads/{secret['id']}/answers", json={"body": "me too"}, headers=hidden
+        ),
+        await client.get(f"{API}/forum/answers/{reply['id']}/history", headers=hidden),
     ):
         assert (await error_of(resp))[0] == 404
 
