@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from server.domain import course_access as access
 from server.domain import forum_access as rules
 from server.domain.audit import changes_between
 from server.domain.clock import Clock
 from server.domain.context import RequestContext
-from server.domain.errors import InvalidInput
+from server.domain.errors import InvalidInput, NotFound
 from server.domain.forum import ThreadCreate, ThreadPage, ThreadQuery, ThreadRead, ThreadUpdate
 from server.domain.forum_access import PostingLimit
 from server.pg_pool import Pool
@@ -99,7 +100,11 @@ async def list_threads(
         )
     after = views.decode_page_cursor(query.cursor, sort) if query.cursor else None
     async with pool.acquire() as conn:
-        _, m = await course_and_membership(conn, course_id, actor_id)
+        standing = await threads.course_standing(conn, course_id, actor_id)
+        if standing is None:
+            raise NotFound("No such course.", code="course_not_found")
+        m = views.membership_of(standing)
+        access.require_visible(m, deleted=standing["deleted_at"] is not None)
         rules.require_member(m, "read the forum")
         reader = rules.reader_of(actor_id, m)
         rows = await threads.thread_list(

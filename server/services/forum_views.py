@@ -48,6 +48,15 @@ class ThreadContext:
         return self.thread["id"]
 
 
+def membership_of(row: asyncpg.Record) -> Membership | None:
+    """From a row's m_role, m_status, m_permissions (a LEFT JOIN on course_members)."""
+    if row["m_role"] is None:
+        return None
+    return Membership.of(
+        {"role": row["m_role"], "status": row["m_status"], "permissions": row["m_permissions"]}
+    )
+
+
 async def load_thread(
     conn: asyncpg.Connection,
     thread_id: uuid.UUID,
@@ -63,11 +72,7 @@ async def load_thread(
     row = await threads.with_membership(conn, thread_id, user_id, lock=lock)
     if row is None:
         raise hidden()
-    m = None
-    if row["m_role"] is not None:
-        m = Membership.of(
-            {"role": row["m_role"], "status": row["m_status"], "permissions": row["m_permissions"]}
-        )
+    m = membership_of(row)
     deleted_course = row["course_deleted_at"] is not None
     if deleted_course and not rules.can_read_forum(m):
         raise hidden()

@@ -42,6 +42,19 @@ async def with_membership(
     )
 
 
+async def course_standing(
+    conn: asyncpg.Connection, course_id: uuid.UUID, user_id: uuid.UUID
+) -> asyncpg.Record | None:
+    """Whether the course was deleted, and the user's membership (m_*): one round trip."""
+    return await conn.fetchrow(
+        "SELECT c.deleted_at, m.role AS m_role, m.status AS m_status, "
+        "m.permissions::text AS m_permissions FROM courses c "
+        "LEFT JOIN course_members m ON m.course_id = c.id AND m.user_id = $2 WHERE c.id = $1",
+        course_id,
+        user_id,
+    )
+
+
 async def insert(
     conn: asyncpg.Connection,
     *,
