@@ -3,6 +3,7 @@ filters, sorts and cursors, edits (with history), pinning and locking."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -223,3 +224,42 @@ async def test_a_locked_thread_takes_no_answers(client, users, db):
     resp = await client.patch(url, json={"locked": False}, headers=f.assistant.headers)
     assert resp.status == 200
     await answer(client, f.classmate, thread["id"])
+
+
+async def test_a_deleted_course_keeps_its_forum_readable_for_members_only(client, users):
+    f = await forum(client, users)
+    thread = await ask(client, f.student, f.course_id)
+    resp = await client.get(f"{API}/courses/{uuid.uuid4()}/forum/threads", headers=f.owner.headers)
+    assert await error_of(resp) == (404, "course_not_found")
+    resp = await client.get(f"{API}/forum/threads/{uuid.uuid4()}", headers=f.owner.headers)
+    assert await error_of(resp) == (404, "thread_not_found")
+    resp = await client.get(f"{API}/forum/threads/not-a-uuid", headers=f.owner.headers)
+    assert await error_of(resp) == (404, "thread_not_found")
+    assert (
+        await client.delete(f"{API}/courses/{f.course_id}", headers=f.owner.headers)
+    ).status == 204
+    assert [t["id"] for t in (await listing(client, f.classmate, f.course_id))["items"]] == [
+        thread["id"]
+    ]
+    assert (await read(client, f.classmate, thread["id"]))["id"] == thread["id"]
+    for resp in (
+        await client.get(f"{API}/courses/{f.course_id}/forum/threads", headers=f.stranger.headers),
+        await client.get(f"{API}/forum/threads/{thread['id']}", headers=f.stranger.headers),
+    ):
+        assert (await error_of(resp))[0] == 404  # gone for everyone else
+    for resp in (
+        await client.post(
+            f"{API}/courses/{f.course_id}/forum/threads",
+            json={"title": "Still there?", "body": "x"},
+            headers=f.student.headers,
+        ),
+        await client.post(
+            f"{API}/forum/threads/{thread['id']}/answers", json={"body": "x"},
+            headers=f.classmate.headers,
+        ),
+        await client.put(
+            f"{API}/forum/threads/{thread['id']}/vote", json={"value": 1},
+            headers=f.classmate.headers,
+        ),
+    ):  # fmt: skip
+        assert await error_of(resp) == (409, "course_deleted")
