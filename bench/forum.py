@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,15 +28,17 @@ import asyncpg
 import uvloop
 from aiohttp import web
 
-from bench.http_load import costed, load, load_wrk
-from bench.support import start_mongo, with_database
+from bench.http_load import load, load_wrk
+from bench.support import (
+    bench_settings,
+    load_against_floor,
+    migrated_database,
+    print_plan,
+    start_mongo,
+)
 from server.app import create_app
-from server.domain.tokens import issue_access_token
-from server.heap import freeze_after_startup
-from server.keys import JWT_SECRET, PG_POOL
-from server.settings import Settings
+from server.keys import PG_POOL
 from server.stores.forum_threads import thread_list_query
-from server.stores.migrations import apply_migrations
 
 CONCURRENCY = 50
 REQUESTS = 1500  # per round and target (a search costs Postgres ~20 ms here)
@@ -129,46 +129,20 @@ async def floor_handler(request: web.Request) -> web.Response:
 async def measure(
     dsn: str, mongo_url: str, data_dir: Path, loadgen: Any, rounds: int
 ) -> dict[str, list[dict]]:
-    settings = Settings(
-        _env_file=None,
-        database_url=dsn,
-        data_dir=data_dir,
-        log_level="error",
-        jwt_secret="bench-" + "x" * 40,
-        db_pool_min=10,
-        db_pool_max=20,
-        mongodb_url=mongo_url,
-    )  # type: ignore[call-arg]
-    app = create_app(settings)
+    app = create_app(bench_settings(dsn, mongo_url, data_dir))
     app.router.add_get("/floor/threads", floor_handler)
-    app.on_startup.append(freeze_after_startup)  # as `serve` does
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        token = issue_access_token(
-            secret=app[JWT_SECRET],
-            user_id=VIEWER,
-            token_version=0,
-            now=datetime.now(UTC),
-            ttl=timedelta(hours=1),
-        )
-        base = f"http://127.0.0.1:{port}"
-        targets = {
-            "floor": f"{base}/floor/threads?q={QUERY_WORD}",
-            "ours": f"{base}/api/v1/courses/{COURSE}/forum/threads?q={QUERY_WORD}&limit=20",
-        }
-        for url in targets.values():
-            await load(url, token, requests=WARM_UP_REQUESTS, concurrency=CONCURRENCY)
-        results: dict[str, list[dict]] = {"floor": [], "ours": []}
-        for _ in range(rounds):  # interleaved, so drift affects both alike
-            for label, url in targets.items():
-                results[label].append(await costed(partial(loadgen, url, token)))
-        return results
-    finally:
-        await runner.cleanup()
+    return await load_against_floor(
+        app,
+        viewer=VIEWER,
+        paths={
+            "floor": f"/floor/threads?q={QUERY_WORD}",
+            "ours": f"/api/v1/courses/{COURSE}/forum/threads?q={QUERY_WORD}&limit=20",
+        },
+        loadgen=loadgen,
+        rounds=rounds,
+        warm_up=WARM_UP_REQUESTS,
+        concurrency=CONCURRENCY,
+    )
 
 
 def report(results: dict[str, list[dict]]) -> None:
@@ -204,15 +178,8 @@ async def main(args: argparse.Namespace) -> None:
         loadgen = partial(load_wrk, seconds=WRK_SECONDS, concurrency=CONCURRENCY)
     else:
         loadgen = partial(load, requests=REQUESTS, concurrency=CONCURRENCY)
-    admin = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"cc_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    dsn = with_database(admin, name)
-    try:
+    async with migrated_database() as dsn:
         conn = await asyncpg.connect(dsn)
-        await apply_migrations(conn)
         t0 = time.perf_counter()
         await conn.execute(SEED)
         posts = await conn.fetchval("SELECT count(*) FROM forum_posts")
@@ -222,9 +189,7 @@ async def main(args: argparse.Namespace) -> None:
         print(f"seeded {posts} posts in {time.perf_counter() - t0:.1f}s; "
               f"{hits} match q={QUERY_WORD!r}")  # fmt: skip
         text, params = thread_list_query(q=QUERY_WORD, **LIST_ARGS)
-        print("EXPLAIN ANALYZE of the thread list with q:")
-        for row in await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + text, *params):
-            print("   ", row[0])
+        await print_plan(conn, "the thread list with q", text, params)
         await conn.close()
         with tempfile.TemporaryDirectory() as tmp:
             mongo, mongo_url = start_mongo(Path(tmp))
@@ -237,10 +202,6 @@ async def main(args: argparse.Namespace) -> None:
         print(f"{CONCURRENCY} closed-loop clients, {args.rounds} interleaved rounds per target "
               f"({how}; server on uvloop)")  # fmt: skip
         report(results)
-    finally:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
 
 
 if __name__ == "__main__":

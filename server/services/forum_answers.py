@@ -17,6 +17,7 @@ from server.pg_pool import Pool
 from server.services import forum_views as views
 from server.services.course_context import log_if_assistant
 from server.services.forum_posting import (
+    bury,
     mention_events,
     require_forum_posting_permission,
     require_may_post,
@@ -159,31 +160,12 @@ async def delete_answer(
 ) -> None:
     actor_id = context.actor_id
     async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
-        conn, now = uow.conn, uow.now
+        conn = uow.conn
         answer, ctx = await load_answer(
             conn, answer_id, actor_id, lock=True, lock_thread=True, for_change=True
         )
-        by = rules.deletion_by(ctx.m, own=answer["author_id"] == actor_id, reason=reason)
-        rules.check_live(answer["deleted_at"])
-        await posts.mark_deleted(conn, answer_id, by=actor_id, reason=reason, now=now)
+        await bury(uow, ctx, answer, reason=reason)
         await threads.answer_removed(conn, ctx.id, answer_id)  # and no longer accepted
-        if by == "moderator":
-            await log_if_assistant(
-                conn, ctx.m, course_id=ctx.thread["course_id"], actor_id=actor_id,
-                action="forum_answer.deleted", now=now, answer_id=answer_id, reason=reason,
-            )  # fmt: skip
-        tomb = {"at": now.isoformat(), "by": by, "reason": reason}
-        uow.record(
-            views.forum_event(
-                "forum.post_deleted", ctx.thread, now,
-                post_id=str(answer_id), kind="answer", deleted=tomb,
-            )
-        )  # fmt: skip
-        uow.audit(
-            "forum_answer.delete",
-            target=("forum_answer", answer_id),
-            changes={"deleted_at": [None, now.isoformat()], "reason": [None, reason]},
-        )
 
 
 async def accept_answer(

@@ -1,5 +1,6 @@
 """What writing a post checks and causes beyond the post itself: the administrators'
-`can_post_forum` permission, the per-user rate limit, and the mentions it notifies."""
+`can_post_forum` permission, the per-user rate limit, the mentions it notifies; and what
+deleting one leaves (a tombstone, its event, its audit entry)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from server.domain import forum_access as rules
 from server.domain.events import DomainEvent, event, user_stream
 from server.domain.forum_access import PostingLimit
 from server.domain.forum_mentions import newly_mentioned
+from server.services.course_context import log_if_assistant
+from server.services.forum_views import ThreadContext, forum_event
+from server.services.unit_of_work import UnitOfWork
 from server.stores import forum_follows as follows
 from server.stores import forum_posts as posts
 
@@ -68,3 +72,32 @@ async def mention_events(
         )
         for user_id in sorted(newly_mentioned(before, after, readers))
     ]
+
+
+async def bury(
+    uow: UnitOfWork, ctx: ThreadContext, post: asyncpg.Record, *, reason: str | None
+) -> None:
+    """Delete a question or an answer to a tombstone: by its author (a reason is optional) or
+    by staff (with a reason, which the tombstone shows, and the owner sees in the activity)."""
+    actor_id, now = uow.actor_id, uow.now
+    by = rules.deletion_by(ctx.m, own=post["author_id"] == actor_id, reason=reason)
+    rules.check_live(post["deleted_at"])
+    await posts.mark_deleted(uow.conn, post["id"], by=actor_id, reason=reason, now=now)
+    target = "forum_thread" if post["kind"] == "question" else "forum_answer"
+    if by == "moderator":
+        await log_if_assistant(
+            uow.conn, ctx.m, course_id=ctx.thread["course_id"], actor_id=actor_id,
+            action=f"{target}.deleted", now=now, post_id=post["id"], reason=reason,
+        )  # fmt: skip
+    tomb = {"at": now.isoformat(), "by": by, "reason": reason}
+    uow.record(
+        forum_event(
+            "forum.post_deleted", ctx.thread, now,
+            post_id=str(post["id"]), kind=post["kind"], deleted=tomb,
+        )
+    )  # fmt: skip
+    uow.audit(
+        f"{target}.delete",
+        target=(target, post["id"]),
+        changes={"deleted_at": [None, now.isoformat()], "reason": [None, reason]},
+    )

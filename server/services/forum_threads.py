@@ -18,6 +18,7 @@ from server.pg_pool import Pool
 from server.services import forum_views as views
 from server.services.course_context import course_and_membership, log_if_assistant
 from server.services.forum_posting import (
+    bury,
     mention_events,
     require_forum_posting_permission,
     require_may_post,
@@ -212,27 +213,8 @@ async def delete_thread(
 ) -> None:
     actor_id = context.actor_id
     async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
-        conn, now = uow.conn, uow.now
+        conn = uow.conn
         question = await posts.get(conn, thread_id, lock=True)
         ctx = await views.load_thread(conn, thread_id, actor_id, lock=True, for_change=True)
-        by = rules.deletion_by(ctx.m, own=ctx.own, reason=reason)
-        rules.check_live(question["deleted_at"])
-        await posts.mark_deleted(conn, thread_id, by=actor_id, reason=reason, now=now)
-        await threads.mark_deleted(conn, thread_id, now)
-        if by == "moderator":
-            await log_if_assistant(
-                conn, ctx.m, course_id=ctx.thread["course_id"], actor_id=actor_id,
-                action="forum_thread.deleted", now=now, thread_id=thread_id, reason=reason,
-            )  # fmt: skip
-        tomb = {"at": now.isoformat(), "by": by, "reason": reason}
-        uow.record(
-            views.forum_event(
-                "forum.post_deleted", ctx.thread, now,
-                post_id=str(thread_id), kind="question", deleted=tomb,
-            )
-        )  # fmt: skip
-        uow.audit(
-            "forum_thread.delete",
-            target=("forum_thread", thread_id),
-            changes={"deleted_at": [None, now.isoformat()], "reason": [None, reason]},
-        )
+        await bury(uow, ctx, question, reason=reason)
+        await threads.mark_deleted(conn, thread_id, uow.now)

@@ -116,6 +116,8 @@ CREATE INDEX forum_posts_thread ON forum_posts (thread_id, created_at, id);
 CREATE INDEX forum_posts_search ON forum_posts USING gin (search) WHERE deleted_at IS NULL;
 -- The posting rate limit counts a user's recent posts.
 CREATE INDEX forum_posts_author ON forum_posts (author_id, created_at);
+-- Each member's latest post in a course (analytics' last activity, students at risk).
+CREATE INDEX forum_posts_course_author ON forum_posts (course_id, author_id, created_at);
 
 ALTER TABLE forum_threads ADD FOREIGN KEY (accepted_answer_id)
     REFERENCES forum_posts (id) ON DELETE SET NULL;
