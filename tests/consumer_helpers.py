@@ -21,7 +21,7 @@ from server.services.consumers import (
 from server.services.relay import relay_batch
 
 
-async def settled(db: asyncpg.Connection, within: float = 10.0) -> None:
+async def settled(db: asyncpg.Connection, within: float = 30.0) -> None:
     """Wait until everything recorded is relayed and every consumer has passed it (a
     consumer's own events are relayed after it commits, so both must hold in one snapshot)."""
     async with asyncio.timeout(within):

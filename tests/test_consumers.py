@@ -142,7 +142,7 @@ async def test_two_processes_consuming_together_handle_each_event_once(
 ):
     settings.realtime_relay_enabled = True
     settings.consumers_enabled = True
-    settings.consumer_poll_seconds = 0.01
+    settings.consumer_poll_seconds = 0.05
     for tag in ("a", "b"):
         app = create_app(settings, clock=clock)
         app[CONSUMERS].append(

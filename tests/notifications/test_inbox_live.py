@@ -37,7 +37,7 @@ async def test_publishing_an_assignment_notifies_every_active_student_live(
     clock.advance(timedelta(minutes=1))
     task = await published(client, owner, course["id"], title="Homework 1")
     for name in ("Ana", "Beto", "Caro"):
-        await recs[name].wait_for("notification.unread_count", count=1)
+        await recs[name].wait_for("notification.unread_count", count=1, within=30)
     await settled(db)
 
     for user in (ana, beto, caro):
@@ -108,7 +108,10 @@ async def test_reading_and_archiving_keep_every_device_in_step(client, users, so
     assert (await resp.json())["read_at"] is not None
     for device in (phone, tablet):
         await device.wait_until(
-            lambda d=device: {"unread": 1} in [e["data"] for e in d.of("notification.unread_count")]
+            lambda d=device: (
+                {"unread": 1} in [e["data"] for e in d.of("notification.unread_count")]
+            ),
+            within=30,
         )
     assert [i["id"] for i in (await inbox(client, student, unread_only="true"))["items"]] == [
         items[0]["id"]
@@ -123,7 +126,7 @@ async def test_reading_and_archiving_keep_every_device_in_step(client, users, so
     resp = await client.post(f"{API}/notifications/read-all", headers=student.headers)
     assert resp.status == 200 and (await resp.json()) == {"unread": 0}
     await phone.wait_until(
-        lambda: phone.of("notification.unread_count")[-1]["data"] == {"unread": 0}
+        lambda: phone.of("notification.unread_count")[-1]["data"] == {"unread": 0}, within=30
     )
 
     resp = await client.delete(f"{API}/notifications/{items[0]['id']}", headers=student.headers)
@@ -141,7 +144,8 @@ async def test_reading_and_archiving_keep_every_device_in_step(client, users, so
     ]
     for action in ("notification.read", "notification.read_all", "notification.archive"):
         assert action in audits
-    seqs = [e["seq"] for e in tablet.of("notification.unread_count")]
+    counts = await tablet.wait_for("notification.unread_count", count=3, within=30)
+    seqs = [e["seq"] for e in counts]
     assert seqs == sorted(seqs) and len(seqs) == 3  # read, read-all, archive: the changes
 
 
