@@ -21,11 +21,13 @@ from pymongo import AsyncMongoClient
 from server import __version__, embedded
 from server.domain.clock import Clock, SystemClock
 from server.domain.notification_rules import Audience
+from server.handlers.admin_ops import process_probe_middleware
 from server.handlers.errors import error_middleware
 from server.handlers.metrics_middleware import metrics_middleware
 from server.handlers.openapi import build_openapi
 from server.handlers.request_log import request_log_middleware
 from server.handlers.routes import setup_routes
+from server.jobs.admin_jobs import admin_ctx
 from server.jobs.consumers import consumers_ctx
 from server.jobs.deadline_reminders import deadline_reminders_ctx
 from server.jobs.mail_transports import OutboxFileTransport, mail_transport_from
@@ -51,6 +53,7 @@ from server.keys import (
     OUTBOX_RELAYED,
     PASSWORDS,
     PG_POOL,
+    PROCESS_PROBE,
     PUSH_TRANSPORT,
     READINESS_CHECKS,
     SCHEDULER,
@@ -59,6 +62,8 @@ from server.keys import (
 from server.metrics import create_metrics
 from server.pg_pool import open_pool
 from server.realtime.setup import setup_realtime
+from server.services.admin_audit import audit_consumer
+from server.services.admin_metrics import ProcessProbe
 from server.services.forum_followers import thread_followers
 from server.services.notification_consumer import notifications_consumer
 from server.services.passwords import Passwords
@@ -225,18 +230,26 @@ async def push_transport_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     app = web.Application(
-        middlewares=[request_log_middleware(), metrics_middleware, error_middleware],
+        middlewares=[
+            request_log_middleware(),
+            metrics_middleware,
+            process_probe_middleware,
+            error_middleware,
+        ],
         client_max_size=max(settings.max_body_bytes, settings.max_upload_bytes),
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[JWT_SECRET] = settings.resolve_jwt_secret()
     app[READINESS_CHECKS] = {}
+    app[PROCESS_PROBE] = ProcessProbe()
     app[OUTBOX_RELAYED] = Broadcast()
     # Durable consumers of the outbox, built once the stores are open (server/jobs/consumers.py).
     # The forum tells the notifications consumer who follows a thread.
     followers = {Audience.THREAD_FOLLOWERS: thread_followers}
     app[CONSUMERS] = [lambda app: notifications_consumer(app[MONGO_DB], audiences=followers)]
+    if settings.audit_consumer_enabled:
+        app[CONSUMERS].append(lambda app: audit_consumer(app[MONGO_DB]))
     app[PASSWORDS] = Passwords(
         time_cost=settings.password_hash_time_cost,
         memory_kib=settings.password_hash_memory_kib,
@@ -256,6 +269,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             push_transport_ctx,
             google_verifier_ctx,
             deadline_reminders_ctx,
+            admin_ctx,
             consumers_ctx,
         ]
     )

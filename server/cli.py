@@ -1,4 +1,4 @@
-"""`classconnect serve | migrate`."""
+"""`classconnect serve | migrate | create-admin`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 
 from aiohttp import web
 
+from server import admin_cli
 from server.settings import EventLoop, Settings, SettingsError
 
 log = logging.getLogger("classconnect")
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="serve REST and Socket.IO (embedded stores when no URLs)")
     sub.add_parser("migrate", help="apply pending Postgres migrations and exit")
+    admin_cli.add_parser(sub)
     args = parser.parse_args(argv)
 
     from server.logs import configure_logging
@@ -115,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(settings)
+        if args.command == "create-admin":
+            return admin_cli.create_admin(settings, args)
         return _migrate(settings)
     except SettingsError as exc:
         print(f"classconnect: {exc}", file=sys.stderr)

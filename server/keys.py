@@ -27,6 +27,7 @@ from server.stores.google_identity import GoogleVerifier
 
 if TYPE_CHECKING:
     from server.realtime.hub import Hub
+    from server.services.admin_metrics import ProcessProbe
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -59,6 +60,8 @@ GOOGLE_VERIFIER = web.AppKey("google_verifier", GoogleVerifier)
 # Realtime: the Socket.IO server (built in create_app) and its per-socket delivery hub.
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 REALTIME_HUB: web.AppKey[Hub] = web.AppKey("realtime_hub")
+# Administration: this process's request window and resource sample (GET /admin/metrics).
+PROCESS_PROBE: web.AppKey[ProcessProbe] = web.AppKey("process_probe")
 # Durable consumers of the outbox: what each process runs (factories, called once the stores
 # are open), and the signal the relay sends after committing a batch, which wakes them.
 CONSUMERS = web.AppKey("consumers", list[Callable[[web.Application], Consumer]])

@@ -116,6 +116,14 @@ class Settings(BaseSettings):
     # Assignments: how often each process scans for due deadline reminders.
     reminder_poll_seconds: float = Field(30.0, gt=0)
 
+    # Administration: how often each process lifts expired blocks, settles admin changes left
+    # half-done by a dead process, and samples itself for GET /admin/metrics; and whether the
+    # audit consumer runs (off only to measure its cost, bench/audit).
+    admin_block_poll_seconds: float = Field(15.0, gt=0)
+    admin_settle_seconds: float = Field(30.0, gt=0)
+    admin_sample_seconds: float = Field(5.0, gt=0)
+    audit_consumer_enabled: bool = True
+
     # Durable consumers of the outbox (notifications, ...): woken when this process relays a
     # batch, and polling as a fallback (another process may have relayed it).
     consumers_enabled: bool = True

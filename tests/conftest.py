@@ -30,6 +30,7 @@ from server.stores.migrations import apply_migrations
 # Fixture modules; each feature adds its own (e.g. fake provider servers) here.
 pytest_plugins = [
     "tests.factories",
+    "tests.admin_helpers",
     "tests.fakes.brevo",
     "tests.fakes.supabase_storage",
     "tests.fakes.fcm",

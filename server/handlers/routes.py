@@ -5,6 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.handlers import (
+    admin_accounts,
+    admin_audit,
+    admin_ops,
+    admin_rules,
+    admin_users,
     assignments,
     auth,
     course_content,
@@ -35,6 +40,12 @@ TABLES: list[RouteTable] = [
     assignments.routes,
     submissions.routes,
     uploads.routes,
+    admin_accounts.routes,
+    admin_users.routes,
+    admin_rules.routes,
+    admin_rules.user_routes,
+    admin_audit.routes,
+    admin_ops.routes,
     notifications.routes,
     forum.routes,
     forum_posts.routes,

@@ -40,9 +40,10 @@ _TEXT, _BINARY = 0x81, 0x82  # FIN + opcode
 class FrozenPacket(eio_packet.Packet):
     """An Engine.IO packet encoded once and written to many sockets as is."""
 
-    def __init__(self, encoded: str) -> None:
+    def __init__(self, encoded: str, source: Any = None) -> None:
         super().__init__(eio_packet.MESSAGE, encoded)
         self._wire = "4" + encoded
+        self.source = source  # what was encoded (an envelope), for per-socket filters
 
     def encode(self, b64: bool = False) -> str:  # type: ignore[override]
         return self._wire
@@ -55,7 +56,7 @@ class FrozenPacket(eio_packet.Packet):
 
 def encode(event: str, data: Any, namespace: str = "/") -> FrozenPacket:
     pkt = sio_packet.Packet(sio_packet.EVENT, namespace=namespace, data=[event, data])
-    return FrozenPacket(pkt.encode())
+    return FrozenPacket(pkt.encode(), data)
 
 
 def ws_frame(payload: bytes, first_byte: int = _TEXT) -> bytes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,9 @@ class ClientState:
     catching_up: bool = False
     ready_sent: bool = False
     closing: bool = False
+    # Narrows what the socket is sent (admins' `subscribe`): packets whose source it refuses
+    # are dropped after the seq gate, so skipping them never looks like a gap.
+    accepts: Callable[[Any], bool] | None = None
 
     def subscribed(self, stream: str) -> bool:
         return stream in self.streams or stream in self.watching
@@ -129,6 +133,10 @@ class Hub:
         sock = self._socket(state)
         if sock is None or state.closing:
             return False
+        if state.accepts is not None:
+            pkts = tuple(p for p in pkts if state.accepts(getattr(p, "source", None)))
+            if not pkts:
+                return True
         queue = sock.queue
         if isinstance(queue, DirectQueue):
             queue.put_many(pkts)
@@ -169,7 +177,7 @@ class Hub:
         """Tell the client why, then disconnect it (token expired or revoked, shutdown)."""
         if state.closing:
             return
-        self.send(state, "session.ended", {"code": code, "message": message})
+        self.send(state, "session.ended", {"code": code, "reason": code, "message": message})
         state.closing = True
         await self.sio.disconnect(state.sid, namespace=state.namespace, ignore_queue=True)
 

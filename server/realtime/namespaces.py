@@ -18,9 +18,11 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from server.domain import realtime as rules
+from server.domain.admin_audit import AuditSubscribe
 from server.domain.errors import DomainError, Unauthenticated
 from server.domain.events import ADMIN_AUDIT_STREAM
-from server.keys import CLOCK, JWT_SECRET, PG_POOL, SETTINGS, TOKEN_CACHE
+from server.keys import CLOCK, JWT_SECRET, MONGO_DB, PG_POOL, SETTINGS, TOKEN_CACHE
+from server.realtime.admin_feed import audit_filter
 from server.realtime.batching import Batcher
 from server.realtime.hub import ClientState, Hub
 from server.services import realtime_access as access
@@ -172,20 +174,26 @@ class UserNamespace(BaseNamespace):
 
 
 class AdminNamespace(BaseNamespace):
-    """Admins only; room `audit` carries the `admin:audit` stream. The administration issue adds
-    its events here (and the admin account checks in `identify_admin`)."""
+    """Active admins only; room `audit` carries the `admin:audit` stream (every audit entry),
+    which `subscribe {actions, target_kind}` narrows for the socket."""
 
     events = {
+        "subscribe": (AuditSubscribe, "handle_subscribe"),
         "resume": (rules.ResumeRequest, "handle_resume"),
         "ping": (rules.PingRequest, "handle_ping"),
     }
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         creds = self._credentials(auth)
+        app = self.app
         try:
-            identity = access.identify_admin(
-                secret=self.app[JWT_SECRET], clock=self.app[CLOCK], token=creds.token
+            identity = await access.identify_admin(
+                db=app[MONGO_DB], secret=app[JWT_SECRET], clock=app[CLOCK], token=creds.token
             )
         except Unauthenticated as exc:
             raise refuse(exc.code, exc.message) from None
         await self._start(sid, identity, {ADMIN_AUDIT_STREAM}, creds.resume)
+
+    async def handle_subscribe(self, state: ClientState, request: AuditSubscribe) -> dict:
+        state.accepts = audit_filter(request)
+        return {"ok": True, "actions": request.actions, "target_kind": request.target_kind}

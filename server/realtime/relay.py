@@ -29,6 +29,7 @@ from server.keys import (
 from server.realtime.hub import Hub
 from server.realtime.managers import BATCH_EVENT
 from server.services import realtime_access as access
+from server.services.admin_auth import revoked_admins
 from server.services.relay import BUSY, relay_batch
 from server.stores import outbox_relay
 
@@ -131,3 +132,10 @@ async def sweep(app: web.Application, hub: Hub) -> None:
         reason = revoked.get((state.identity.user_id, state.identity.token_version))
         if reason is not None:
             await hub.end(state, reason, "The session was revoked.")
+    admins = [s for s in live if not s.closing and s.namespace == rules.ADMIN_NAMESPACE]
+    gone = await revoked_admins(
+        db=app[MONGO_DB], holders={(s.identity.user_id, s.identity.token_version) for s in admins}
+    )
+    for state in admins:
+        if (state.identity.user_id, state.identity.token_version) in gone:
+            await hub.end(state, "token_revoked", "The admin session was revoked.")

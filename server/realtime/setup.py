@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from server.keys import READINESS_CHECKS, REALTIME_HUB, SCHEDULER, SETTINGS, SOCKETIO
+from server.realtime.admin_feed import RemovedAdminWatcher
 from server.realtime.engine import AsyncServer
 from server.realtime.hub import Hub
 from server.realtime.managers import FanoutManager, RedisFanoutManager
@@ -73,6 +74,7 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     scheduler = app[SCHEDULER]
     wake = asyncio.Event()
     hub.on_envelope.append(MembershipWatcher(app, hub))
+    hub.on_envelope.append(RemovedAdminWatcher(hub))
     jobs = [await scheduler.spawn(run_auth_sweep(app, hub))]
     if isinstance(manager, RedisFanoutManager):
         manager.on_resubscribed = hub.replay.repair_all

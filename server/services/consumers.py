@@ -61,6 +61,9 @@ class ConsumerBatch:
         self.conn = conn
         self.now = now
         self.events: list[DomainEvent] = []
+        # Work a handler defers to the end of the batch (e.g. one bulk write for all its
+        # events), awaited after the last handler and before the batch commits.
+        self.before_commit: list[Callable[[], Awaitable[None]]] = []
 
     def record(self, *events: DomainEvent) -> None:
         self.events.extend(events)
@@ -126,6 +129,8 @@ async def consume_batch(*, pool: Pool, clock: Clock, consumer: Consumer) -> int:
         for row in rows:
             event = _event(row)
             await consumer.handlers[event.type](batch, event)
+        for finish in batch.before_commit:
+            await finish()
         # A full batch stops at its last row; a short one saw everything up to the head.
         reached = rows[-1]["relay_seq"] if len(rows) >= consumer.batch_size else head
         await outbox.append_bulk(conn, batch.events, context=SYSTEM)

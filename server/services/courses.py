@@ -29,6 +29,7 @@ from server.domain.cursors import decode_cursor, encode_cursor
 from server.domain.errors import InvalidInput
 from server.domain.events import course_stream, event, user_stream
 from server.pg_pool import Pool
+from server.services.admin_permissions import require_permission
 from server.services.course_context import course_and_membership, log_if_assistant
 from server.services.unit_of_work import unit_of_work
 from server.stores import course_content
@@ -92,6 +93,7 @@ async def create_course(
     fields = _columns(data.model_dump(mode="python"))
     async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
         conn, now = uow.conn, uow.now
+        await require_permission(conn, actor_id, "can_create_courses")
         await _check_prerequisites(conn, fields["prerequisite_ids"], course_id)
         await store.insert(conn, course_id=course_id, owner_id=actor_id, fields=fields, now=now)
         await members_store.insert(

@@ -31,6 +31,7 @@ from server.domain.enrollment import (
 from server.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.domain.events import course_staff_stream, event, user_stream
 from server.pg_pool import Pool
+from server.services.admin_permissions import require_permission
 from server.services.course_context import course_and_membership, log_if_assistant
 from server.services.unit_of_work import unit_of_work
 from server.stores import courses as courses_store
@@ -50,6 +51,7 @@ async def enroll(
     actor_id = context.actor_id
     async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
         conn, now = uow.conn, uow.now
+        await require_permission(conn, actor_id, "can_enroll")
         course, m = await course_and_membership(
             conn, course_id, actor_id, lock=True, for_change=True
         )

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+from pymongo.asynchronous.database import AsyncDatabase
 
 from server.domain import realtime as rules
 from server.domain.clock import Clock
 from server.domain.errors import NotFound, PermissionDenied, Unauthenticated
-from server.domain.tokens import decode_access_token
 from server.pg_pool import Pool
+from server.services.admin_auth import authenticate_admin
 from server.services.identity import StateLoader, authenticate
 from server.services.token_cache import TokenStateCache
 from server.stores import memberships, realtime_access
@@ -42,12 +43,17 @@ async def identify_user(
     return SocketIdentity(principal.user_id, principal.token_version, principal.expires_at)
 
 
-def identify_admin(*, secret: str, clock: Clock, token: str) -> SocketIdentity:
-    """An admin-realm token. The administration issue adds the admin account checks here."""
-    claims = decode_access_token(secret=secret, token=token, now=clock.now())
-    if claims.realm != "admin":
-        raise Unauthenticated("This namespace needs an admin token.", code="admin_required")
-    return SocketIdentity(claims.user_id, claims.token_version, claims.expires_at)
+async def identify_admin(
+    *, db: AsyncDatabase, secret: str, clock: Clock, token: str
+) -> SocketIdentity:
+    """An admin-realm token of an active admin at its current token version."""
+    try:
+        admin = await authenticate_admin(db=db, secret=secret, clock=clock, token=token)
+    except PermissionDenied:  # a user's token
+        raise Unauthenticated(
+            "This namespace needs an admin token.", code="admin_required"
+        ) from None
+    return SocketIdentity(admin.admin_id, admin.token_version, admin.expires_at)
 
 
 async def read_course_roles(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -97,6 +98,18 @@ async def mark_reset_used(conn: asyncpg.Connection, token_hash: bytes, now: date
 # --- refresh tokens ---
 
 
+@dataclass(frozen=True)
+class RefreshTable:
+    """Where a realm keeps its refresh-token families (the same columns, the owner's named)."""
+
+    name: str
+    owner: str  # the column naming whose token it is
+
+
+USERS = RefreshTable("refresh_tokens", "user_id")
+ADMINS = RefreshTable("admin_refresh_tokens", "admin_id")
+
+
 async def put_refresh(
     conn: asyncpg.Connection,
     *,
@@ -106,9 +119,11 @@ async def put_refresh(
     token_version: int,
     now: datetime,
     expires_at: datetime,
+    table: RefreshTable = USERS,
 ) -> None:
+    """`user_id` is the owner: a user, or an admin in `ADMINS`."""
     await conn.execute(
-        "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, token_version, "
+        f"INSERT INTO {table.name} (id, family_id, {table.owner}, token_hash, token_version, "
         "issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         uuid.uuid4(),
         family_id,
@@ -120,31 +135,39 @@ async def put_refresh(
     )
 
 
-async def refresh_for_update(conn: asyncpg.Connection, token_hash: bytes) -> asyncpg.Record | None:
+async def refresh_for_update(
+    conn: asyncpg.Connection, token_hash: bytes, *, table: RefreshTable = USERS
+) -> asyncpg.Record | None:
     """The presented token, locked so two concurrent refreshes with it cannot both rotate."""
     return await conn.fetchrow(
-        "SELECT id, family_id, user_id, token_version, expires_at, used_at, revoked_at "
-        "FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+        f"SELECT id, family_id, {table.owner}, token_version, expires_at, used_at, revoked_at "
+        f"FROM {table.name} WHERE token_hash = $1 FOR UPDATE",
         token_hash,
     )
 
 
-async def mark_refresh_used(conn: asyncpg.Connection, token_id: uuid.UUID, now: datetime) -> None:
-    await conn.execute("UPDATE refresh_tokens SET used_at = $2 WHERE id = $1", token_id, now)
+async def mark_refresh_used(
+    conn: asyncpg.Connection, token_id: uuid.UUID, now: datetime, *, table: RefreshTable = USERS
+) -> None:
+    await conn.execute(f"UPDATE {table.name} SET used_at = $2 WHERE id = $1", token_id, now)
 
 
-async def revoke_family(conn: asyncpg.Connection, family_id: uuid.UUID, now: datetime) -> int:
+async def revoke_family(
+    conn: asyncpg.Connection, family_id: uuid.UUID, now: datetime, *, table: RefreshTable = USERS
+) -> int:
     status = await conn.execute(
-        "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+        f"UPDATE {table.name} SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
         family_id,
         now,
     )
     return int(status.split()[-1])
 
 
-async def revoke_all_for_user(conn: asyncpg.Connection, user_id: uuid.UUID, now: datetime) -> int:
+async def revoke_all_for_user(
+    conn: asyncpg.Connection, user_id: uuid.UUID, now: datetime, *, table: RefreshTable = USERS
+) -> int:
     status = await conn.execute(
-        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        f"UPDATE {table.name} SET revoked_at = $2 WHERE {table.owner} = $1 AND revoked_at IS NULL",
         user_id,
         now,
     )

@@ -29,6 +29,18 @@ INDEXES: list[IndexSpec] = [
         [("at", 1)],
         {"expireAfterSeconds": EVENT_LOG_RETENTION_SECONDS, "name": "retention"},
     ),
+    # Administration (docs/administration.md).
+    IndexSpec("admins", [("email", 1)], {"unique": True, "name": "email"}),
+    IndexSpec("admin_intents", [("key", 1), ("at", 1)], {"name": "key_at"}),
+    IndexSpec("admin_intents", [("at", 1)], {"name": "at"}),
+    IndexSpec("rules", [("effective_from", 1), ("_id", 1)], {"name": "effective"}),
+    IndexSpec("rule_versions", [("rule_id", 1), ("version", 1)], {"name": "rule_version"}),
+    IndexSpec("rule_acceptances", [("rule_id", 1), ("version", 1)], {"name": "rule_version"}),
+    IndexSpec("rule_acceptances", [("user_id", 1)], {"name": "user"}),
+    IndexSpec("audit_log", [("actor.id", 1), ("_id", -1)], {"name": "actor"}),
+    IndexSpec("audit_log", [("target.id", 1), ("_id", -1)], {"name": "target"}),
+    IndexSpec("audit_log", [("action", 1), ("_id", -1)], {"name": "action"}),
+    IndexSpec("process_stats", [("at", 1)], {"name": "at"}),
     # The inbox (server/stores/notification_inbox.py): a user's items newest first; unread
     # counts walk the same user's entries. One index only: each one costs every item of a
     # fan-out to 10,000 users a write (with SecantusDB, a second doubled the insert time).
