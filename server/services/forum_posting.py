@@ -13,6 +13,7 @@ from server.domain import forum_access as rules
 from server.domain.events import DomainEvent, event, user_stream
 from server.domain.forum_access import PostingLimit
 from server.domain.forum_mentions import newly_mentioned
+from server.services.admin_permissions import require_permission
 from server.services.course_context import log_if_assistant
 from server.services.forum_views import ThreadContext, forum_event
 from server.services.unit_of_work import UnitOfWork
@@ -21,13 +22,10 @@ from server.stores import forum_posts as posts
 
 
 async def require_forum_posting_permission(conn: asyncpg.Connection, user_id: uuid.UUID) -> None:
-    """THE SEAM for administration's `can_post_forum` (403 `permission_withdrawn`).
-
-    The permission lives on the `admin` branch (`server.services.admin_permissions`); once it
-    is merged this calls `require_permission(conn, user_id, "can_post_forum")`. Every forum
-    write that publishes text (a thread, an answer, an edit) passes through here.
-    """
-    return None
+    """Administration's `can_post_forum` (403 `permission_withdrawn`), read in the post's own
+    transaction so a change counts from the next request. Every forum write that publishes
+    text (a thread, an answer, an edit) passes through here."""
+    await require_permission(conn, user_id, "can_post_forum")
 
 
 async def require_may_post(
