@@ -34,7 +34,7 @@ from aiohttp import web
 from pypdf import PdfReader
 
 from bench.http_load import costed, load, postgres_cpu_seconds
-from bench.support import scratch_database, start_mongo
+from bench.support import migrated_database, start_mongo
 from server.app import create_app
 from server.domain.tokens import issue_access_token
 from server.heap import freeze_after_startup
@@ -243,7 +243,7 @@ async def measure(dsn: str, mongo_url: str, data_dir: Path, args: argparse.Names
 
 
 async def main(args: argparse.Namespace) -> None:
-    async with scratch_database() as dsn:
+    async with migrated_database() as dsn:
         conn = await asyncpg.connect(dsn)
         t0 = time.perf_counter()
         await conn.execute(SEED)

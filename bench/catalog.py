@@ -35,15 +35,18 @@ import uvloop
 from aiohttp import web
 
 from bench.http_load import costed, load, load_paced, load_wrk
-from bench.support import start_mongo, with_database
+from bench.support import (
+    bench_settings,
+    load_against_floor,
+    migrated_database,
+    print_plan,
+    start_mongo,
+)
 from bench.workers import report_workers, start_serve, tree_cpu_seconds
 from server.app import create_app
 from server.domain.tokens import issue_access_token
-from server.heap import freeze_after_startup
-from server.keys import JWT_SECRET, PG_POOL
-from server.settings import Settings
+from server.keys import PG_POOL
 from server.stores.courses import catalog_query
-from server.stores.migrations import apply_migrations
 
 CONCURRENCY = 50
 REQUESTS = 5000  # per round and target
@@ -109,10 +112,6 @@ ANALYZE;
 """
 
 
-def _admin_url() -> str:
-    return os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
 async def floor_handler(request: web.Request) -> web.Response:
     """The same SQL on the same pool, no auth, no pydantic: the cost of the query itself."""
     viewer = request.app["bench_viewer"]
@@ -136,47 +135,19 @@ async def measure(
     dsn: str, mongo_url: str, data_dir: Path, viewer: uuid.UUID, loadgen: Any
 ) -> dict[str, list[dict]]:
     """Serves the real app (plus the floor's route) and loads both, interleaved."""
-    settings = Settings(
-        _env_file=None,
-        database_url=dsn,
-        data_dir=data_dir,
-        log_level="error",
-        jwt_secret="bench-" + "x" * 40,
-        db_pool_min=10,
-        db_pool_max=20,
-        mongodb_url=mongo_url,
-    )  # type: ignore[call-arg]
-    app = create_app(settings)
+    app = create_app(bench_settings(dsn, mongo_url, data_dir))
     app["bench_viewer"] = viewer
     app.router.add_get("/floor/courses", floor_handler)
-    app.on_startup.append(freeze_after_startup)  # as `serve` does
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        token = issue_access_token(
-            secret=app[JWT_SECRET],
-            user_id=viewer,
-            token_version=0,
-            now=datetime.now(UTC),
-            ttl=timedelta(hours=1),
-        )
-        qs = "&".join(f"{k}={v}" for k, v in QUERY.items())
-        targets = {
-            "floor": f"http://127.0.0.1:{port}/floor/courses?{qs}",
-            "ours": f"http://127.0.0.1:{port}/api/v1/courses?{qs}",
-        }
-        for url in targets.values():  # open the pool's connections, warm both code paths
-            await load(url, token, requests=WARM_UP_REQUESTS, concurrency=CONCURRENCY)
-        results: dict[str, list[dict]] = {"floor": [], "ours": []}
-        for _ in range(ROUNDS):  # interleaved, so drift affects both alike
-            for label, url in targets.items():
-                results[label].append(await costed(partial(loadgen, url, token)))
-        return results
-    finally:
-        await runner.cleanup()
+    qs = "&".join(f"{k}={v}" for k, v in QUERY.items())
+    return await load_against_floor(
+        app,
+        viewer=viewer,
+        paths={"floor": f"/floor/courses?{qs}", "ours": f"/api/v1/courses?{qs}"},
+        loadgen=loadgen,
+        rounds=ROUNDS,
+        warm_up=WARM_UP_REQUESTS,
+        concurrency=CONCURRENCY,
+    )
 
 
 async def measure_workers(
@@ -215,14 +186,8 @@ async def main(args: argparse.Namespace) -> None:
         loadgen = partial(load_wrk, seconds=WRK_SECONDS, concurrency=CONCURRENCY)
     else:
         loadgen = partial(load, requests=REQUESTS, concurrency=CONCURRENCY)
-    admin, name = _admin_url(), f"cc_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    dsn = with_database(admin, name)
-    try:
+    async with migrated_database() as dsn:
         conn = await asyncpg.connect(dsn)
-        await apply_migrations(conn)
         t0 = time.perf_counter()
         await conn.execute(SEED.replace("$1::date", f"'{TODAY}'::date"))
         courses = await conn.fetchval("SELECT count(*) FROM courses")
@@ -238,9 +203,7 @@ async def main(args: argparse.Namespace) -> None:
             limit=21,
             filters={k: QUERY[k] for k in ("q", "category", "level")},
         )
-        print("EXPLAIN ANALYZE of the catalog query:")
-        for row in await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + text, *params):
-            print("   ", row[0])
+        await print_plan(conn, "the catalog query", text, params)
         await conn.close()
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -290,10 +253,6 @@ async def main(args: argparse.Namespace) -> None:
                 f"{ceiling:.0f} req/s, so {CONCURRENCY} clients wait at least "
                 f"{CONCURRENCY / ceiling * 1000:.1f} ms per request (p50, by Little's law)"
             )
-    finally:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
 
 
 if __name__ == "__main__":

@@ -7,14 +7,23 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from aiohttp import web
 
 from bench.auth import free_port
+from bench.http_load import costed, load
+from server.domain.tokens import issue_access_token
+from server.heap import freeze_after_startup
+from server.keys import JWT_SECRET
+from server.settings import Settings
 from server.stores.migrations import apply_migrations
 
 MONGO_SCRIPT = """
@@ -46,12 +55,67 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
+async def load_against_floor(
+    app: web.Application,
+    *,
+    viewer: uuid.UUID,
+    paths: dict[str, str],
+    loadgen: Callable[..., Awaitable[dict]],
+    rounds: int,
+    warm_up: int,
+    concurrency: int,
+) -> dict[str, list[dict]]:
+    """Serve `app` (the real app, with the floor's route added) on a loopback port and load each
+    of `paths` ({label: path}) as `viewer`, after a warm-up, in interleaved rounds so drift
+    affects every target alike. Returns each label's rounds, with their CPU cost."""
+    app.on_startup.append(freeze_after_startup)  # as `serve` does
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        token = issue_access_token(
+            secret=app[JWT_SECRET],
+            user_id=viewer,
+            token_version=0,
+            now=datetime.now(UTC),
+            ttl=timedelta(hours=1),
+        )
+        targets = {label: f"http://127.0.0.1:{port}{path}" for label, path in paths.items()}
+        for url in targets.values():  # open the pool's connections, warm both code paths
+            await load(url, token, requests=warm_up, concurrency=concurrency)
+        results: dict[str, list[Any]] = {label: [] for label in targets}
+        for _ in range(rounds):
+            for label, url in targets.items():
+                results[label].append(await costed(partial(loadgen, url, token)))
+        return results
+    finally:
+        await runner.cleanup()
+
+
+def bench_settings(dsn: str, mongo_url: str, data_dir: Path) -> Settings:
+    """The server as the HTTP benchmarks run it: quiet, a pool of 10-20, the given stores."""
+    return Settings(
+        _env_file=None,
+        database_url=dsn,
+        data_dir=data_dir,
+        log_level="error",
+        jwt_secret="bench-" + "x" * 40,
+        db_pool_min=10,
+        db_pool_max=20,
+        mongodb_url=mongo_url,
+    )  # type: ignore[call-arg]
+
+
+def admin_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
 @asynccontextmanager
-async def scratch_database(prefix: str = "cc_bench") -> AsyncIterator[str]:
-    """A fresh database with the migrations applied on the Postgres at TEST_DATABASE_URL (or
-    127.0.0.1:5432), dropped afterwards; yields its URL."""
-    admin = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+async def migrated_database() -> AsyncIterator[str]:
+    """A fresh database with every migration applied, dropped on the way out; yields its URL."""
+    admin, name = admin_url(), f"cc_bench_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(admin)
     await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
@@ -67,3 +131,9 @@ async def scratch_database(prefix: str = "cc_bench") -> AsyncIterator[str]:
         conn = await asyncpg.connect(admin)
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
+
+
+async def print_plan(conn: asyncpg.Connection, title: str, text: str, params: list[Any]) -> None:
+    print(f"EXPLAIN ANALYZE of {title}:")
+    for row in await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + text, *params):
+        print("   ", row[0])

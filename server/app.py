@@ -20,6 +20,7 @@ from pymongo import AsyncMongoClient
 
 from server import __version__, embedded
 from server.domain.clock import Clock, SystemClock
+from server.domain.notification_rules import Audience
 from server.handlers.admin_ops import process_probe_middleware
 from server.handlers.errors import error_middleware
 from server.handlers.metrics_middleware import metrics_middleware
@@ -66,6 +67,7 @@ from server.pg_pool import open_pool
 from server.realtime.setup import setup_realtime
 from server.services.admin_audit import audit_consumer
 from server.services.admin_metrics import ProcessProbe
+from server.services.forum_followers import thread_followers
 from server.services.notification_consumer import notifications_consumer
 from server.services.passwords import Passwords
 from server.settings import Settings
@@ -246,7 +248,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[PROCESS_PROBE] = ProcessProbe()
     app[OUTBOX_RELAYED] = Broadcast()
     # Durable consumers of the outbox, built once the stores are open (server/jobs/consumers.py).
-    app[CONSUMERS] = [lambda app: notifications_consumer(app[MONGO_DB])]
+    # The forum tells the notifications consumer who follows a thread.
+    followers = {Audience.THREAD_FOLLOWERS: thread_followers}
+    app[CONSUMERS] = [lambda app: notifications_consumer(app[MONGO_DB], audiences=followers)]
     if settings.audit_consumer_enabled:
         app[CONSUMERS].append(lambda app: audit_consumer(app[MONGO_DB]))
     app[PASSWORDS] = Passwords(

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     # Proxies in front of us that append to X-Forwarded-For (a load balancer: 1). 0 trusts no
     # header, so a client cannot pick its own address to dodge the per-address limit.
     trusted_proxy_hops: int = Field(0, ge=0, le=10)
+    # Forum: at most this many threads and answers per user in any sliding window.
+    forum_post_limit: int = Field(10, ge=1)
+    forum_post_window_seconds: int = Field(300, ge=1)
 
     # Providers. Empty means "use the local stand-in".
     brevo_api_key: SecretStr | None = None

@@ -125,6 +125,14 @@ TYPES: dict[str, NotificationType] = {
             "push",
             links=("course_id", "thread_id", "answer_id"),
         ),
+        _t(
+            "forum.mentioned",
+            Audience.EVENT_USER,
+            "in_app",
+            "push",
+            links=("course_id", "thread_id", "post_id"),
+            doc="a course member named with @ in a forum post they may read",
+        ),
         *(
             _t(name, Audience.EVENT_USER, "email", critical=True, links=_ACCOUNT)
             for name in (

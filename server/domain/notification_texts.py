@@ -93,6 +93,10 @@ TEXTS: dict[tuple[str, str], Texts] = {
         "es": ("Nueva respuesta en el foro", "Respondieron «{title}» en {course}."),
         "en": ("New answer in the forum", "Someone answered “{title}” in {course}."),
     },
+    ("forum.mentioned", "default"): {
+        "es": ("Te mencionaron en el foro", "Te mencionaron en «{title}» en {course}."),
+        "en": ("You were mentioned in the forum", "You were mentioned in “{title}” in {course}."),
+    },
     ("account.blocked", "default"): {
         "es": ("Tu cuenta fue bloqueada", "Motivo: {reason}."),
         "en": ("Your account was blocked", "Reason: {reason}."),

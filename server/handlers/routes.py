@@ -16,6 +16,8 @@ from server.handlers import (
     course_content,
     course_feedback,
     courses,
+    forum,
+    forum_posts,
     health,
     local_files,
     notification_deliveries,
@@ -49,6 +51,8 @@ TABLES: list[RouteTable] = [
     admin_ops.routes,
     notifications.routes,
     notification_deliveries.routes,
+    forum.routes,
+    forum_posts.routes,
 ]
 
 
