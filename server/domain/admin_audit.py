@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from server.domain.time_range import Instant
 from server.domain.users import Strict
 
 GENESIS = "0" * 64
@@ -137,7 +138,7 @@ class AuditFilters(Strict):
     target_kind: Kind | None = None
     target_id: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
     from_: AwareDatetime | None = Field(None, alias="from", description="`at` on or after")
-    to: AwareDatetime | None = Field(None, description="`at` before")
+    to: Instant | None = Field(None, description="`at` before")
 
 
 class AuditQuery(AuditFilters):

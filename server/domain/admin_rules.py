@@ -10,9 +10,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from server.domain.errors import Conflict, InvalidInput
+from server.domain.time_range import Instant
 from server.domain.users import Strict
 
 AppliesTo = Literal["all", "students", "teachers"]
@@ -29,14 +30,14 @@ class RuleConditions(Strict):
 class RuleCreate(Strict):
     title: Title
     description: Text
-    effective_from: AwareDatetime = Field(description="When the rule takes effect (future).")
+    effective_from: Instant = Field(description="When the rule takes effect (future).")
     conditions: RuleConditions = Field(default_factory=RuleConditions)
 
 
 class RuleUpdate(Strict):
     title: Title | None = None
     description: Text | None = None
-    effective_from: AwareDatetime | None = None
+    effective_from: Instant | None = None
     conditions: RuleConditions | None = None
 
     @model_validator(mode="after")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from server.domain.errors import InvalidInput, PermissionDenied
+from server.domain.time_range import Day, Instant
 from server.domain.users import Strict
 
 SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -24,8 +25,8 @@ _DOING = {
 class AdminUserQuery(Strict):
     q: SearchText | None = Field(None, description="Part of the name or email.")
     status: Literal["active", "blocked"] | None = None
-    registered_from: date | None = Field(None, description="Signed up on or after this day.")
-    registered_to: date | None = Field(None, description="Signed up on or before this day.")
+    registered_from: Day | None = Field(None, description="Signed up on or after this day.")
+    registered_to: Day | None = Field(None, description="Signed up on or before this day.")
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=100)
 
@@ -74,7 +75,7 @@ class PermissionsUpdate(Strict):
 
 class BlockRequest(Strict):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    until: AwareDatetime | None = Field(None, description="Lifts itself then; null: until lifted.")
+    until: Instant | None = Field(None, description="Lifts itself then; null: until lifted.")
 
 
 class BlockRead(BaseModel):

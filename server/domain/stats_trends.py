@@ -21,6 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from server.domain.assignment_stats import AssignmentFacts, WorkFacts, moving_average, percent
 from server.domain.display import TimeZoneName
 from server.domain.errors import InvalidInput
+from server.domain.time_range import Instant
 
 MAX_BUCKETS = 260  # five years of weeks: a chart, not a data dump
 DEFAULT_WINDOW = 3
@@ -118,7 +119,7 @@ class TrendOptions(BaseModel):
     from_: AwareDatetime | None = Field(
         None, alias="from", description="due on or after (default: the first due date)"
     )
-    to: AwareDatetime | None = Field(None, description="due on or before (default: now)")
+    to: Instant | None = Field(None, description="due on or before (default: now)")
     window: int = Field(DEFAULT_WINDOW, ge=1, le=12, description="moving-average buckets")
     tz: TimeZoneName | None = Field(None, description="override the caller's preferred zone")
 

@@ -33,6 +33,7 @@ from server.domain.cursors import decode_cursor, encode_cursor
 from server.domain.events import ADMIN_AUDIT_STREAM, DomainEvent
 from server.services.consumers import ConsumedEvent, Consumer, ConsumerBatch
 from server.stores import admin_audit as store
+from server.stores.admin_audit import LIVE_EVENT
 
 CONSUMER = "audit"
 BATCH = 500
@@ -79,7 +80,7 @@ class AuditLogWriter:
             self._head = entry
         batch.record(
             DomainEvent(
-                type=store.LIVE_EVENT,
+                type=LIVE_EVENT,
                 streams=(ADMIN_AUDIT_STREAM,),
                 data=wire(entry),
                 occurred_at=entry["at"],
