@@ -34,6 +34,9 @@ BASES: dict[str, dict[str, Any]] = {
     "CourseUpdate": {},
     "AssignmentCreate": assignment_body(),
     "AssignmentUpdate": {},
+    "BlockRequest": {"reason": "spam"},
+    "RuleCreate": {"title": "Conduct", "description": "Be kind."},
+    "RuleUpdate": {},
 }
 TABLES = ("courses", "assignments", "submissions", "uploads", "course_feedback", "outbox")
 

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -137,7 +136,7 @@ class AuditFilters(Strict):
     action: Action | None = None
     target_kind: Kind | None = None
     target_id: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
-    from_: AwareDatetime | None = Field(None, alias="from", description="`at` on or after")
+    from_: Instant | None = Field(None, alias="from", description="`at` on or after")
     to: Instant | None = Field(None, description="`at` before")
 
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from server.domain.assignment_stats import AssignmentFacts, WorkFacts, moving_average, percent
 from server.domain.display import TimeZoneName
@@ -116,7 +116,7 @@ class TrendOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     bucket: Bucket = Bucket.week
-    from_: AwareDatetime | None = Field(
+    from_: Instant | None = Field(
         None, alias="from", description="due on or after (default: the first due date)"
     )
     to: Instant | None = Field(None, description="due on or before (default: now)")

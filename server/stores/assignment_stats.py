@@ -91,6 +91,8 @@ async def student_count(conn: asyncpg.Connection, course_id: uuid.UUID) -> int:
 # course_id = $1", and every at-risk reader follows.
 ACTIVITY_SOURCES = [
     "SELECT student_id AS user_id, submitted_at AS at FROM submissions WHERE course_id = $1",
+    # Forum threads and answers (index forum_posts_course_author).
+    "SELECT author_id AS user_id, created_at AS at FROM forum_posts WHERE course_id = $1",
 ]
 
 
