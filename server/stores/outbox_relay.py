@@ -50,5 +50,9 @@ async def backlog(conn: asyncpg.Connection) -> int:
 async def listen(dsn: str, on_notify) -> asyncpg.Connection:
     """A dedicated connection LISTENing for committed outbox inserts; close it to stop."""
     conn = await asyncpg.connect(dsn)
-    await conn.add_listener(NOTIFY_CHANNEL, lambda *_: on_notify())
+    try:
+        await conn.add_listener(NOTIFY_CHANNEL, lambda *_: on_notify())
+    except BaseException:  # cancelled at shutdown, or the server went away: no stray connection
+        conn.terminate()
+        raise
     return conn
