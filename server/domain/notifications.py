@@ -11,7 +11,6 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from server.domain.cursors import decode_cursor, encode_cursor
-from server.domain.errors import InvalidInput
 from server.domain.notification_preferences import (
     DEFAULT_LOCALE,
     DEFAULT_TIMEZONE,
@@ -64,9 +63,7 @@ def page_cursor(seq: int) -> str:
 def page_before(cursor: str | None) -> int | None:
     if cursor is None:
         return None
-    (seq,) = decode_cursor(cursor, 1)
-    if not isinstance(seq, int):
-        raise InvalidInput("The cursor is not valid.", code="invalid_cursor")
+    (seq,) = decode_cursor(cursor, int)
     return seq
 
 

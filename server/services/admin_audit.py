@@ -121,7 +121,7 @@ def _filters(query: AuditFilters) -> dict[str, Any]:
 
 
 async def search(*, db: AsyncDatabase, query: AuditQuery) -> AuditPage:
-    before = int(decode_cursor(query.cursor, 1)[0]) if query.cursor else None
+    before = decode_cursor(query.cursor, int)[0] if query.cursor else None
     found = await store.page(db, before_seq=before, limit=query.limit + 1, **_filters(query))
     more = len(found) > query.limit
     found = found[: query.limit]

@@ -28,7 +28,6 @@ from server.domain.admin_metrics import (
     percentile_ms,
 )
 from server.domain.cursors import decode_cursor, encode_cursor
-from server.domain.errors import InvalidInput
 from server.pg_pool import Pool
 from server.services.consumers import consumer_lags
 from server.services.operations import queue_backlogs
@@ -135,11 +134,7 @@ async def metrics(
 async def deliveries(*, db: AsyncDatabase, query: DeliveryQuery) -> DeliveryPage:
     after = None
     if query.cursor:
-        at, last_id = decode_cursor(query.cursor, 2)
-        try:
-            after = (datetime.fromisoformat(at), str(last_id))
-        except ValueError:
-            raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from None
+        after = decode_cursor(query.cursor, datetime, str)
     found = await admin_deliveries.page(
         db,
         user_id=str(query.user_id) if query.user_id else None,

@@ -33,7 +33,7 @@ from server.domain.audit import changes_between
 from server.domain.clock import Clock
 from server.domain.context import SYSTEM, RequestContext
 from server.domain.cursors import decode_cursor, encode_cursor
-from server.domain.errors import Conflict, InvalidInput, NotFound
+from server.domain.errors import Conflict, NotFound
 from server.domain.events import event, user_stream
 from server.pg_pool import Pool
 from server.services.unit_of_work import UnitOfWork, unit_of_work
@@ -66,11 +66,7 @@ def _day_start(day: date) -> datetime:
 async def list_users(*, pool: Pool, query: AdminUserQuery) -> AdminUserPage:
     after = None
     if query.cursor:
-        at, last_id = decode_cursor(query.cursor, 2)
-        try:
-            after = (datetime.fromisoformat(at), uuid.UUID(last_id))
-        except ValueError:
-            raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from None
+        after = decode_cursor(query.cursor, datetime, uuid.UUID)
     before = _day_start(query.registered_to) + timedelta(days=1) if query.registered_to else None
     async with pool.acquire() as conn:
         rows = await store.search(

@@ -251,7 +251,10 @@ def encode_page_cursor(sort: str, row: asyncpg.Record) -> str:
 
 
 def decode_page_cursor(cursor: str, sort: str) -> tuple[Any, ...]:
-    keys = decode_cursor(cursor, 3 if sort == "relevance" else 4)
+    if sort == "relevance":
+        keys = decode_cursor(cursor, str, str, str)
+    else:
+        keys = decode_cursor(cursor, str, int, int if sort == "votes" else str, str)
     try:
         if keys[0] != sort:
             raise ValueError("a cursor of another sort")

@@ -9,7 +9,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from server.domain.cursors import decode_cursor, encode_cursor
 from server.domain.delivery_log import DeliveryPage, DeliveryQuery, DeliveryRead
-from server.domain.errors import InvalidInput
 from server.stores import delivery_queue
 
 
@@ -18,13 +17,7 @@ async def my_deliveries(
 ) -> DeliveryPage:
     after = None
     if query.cursor is not None:
-        at, last_id = decode_cursor(query.cursor, 2)
-        try:
-            after = (datetime.fromisoformat(at), str(last_id))
-        except (TypeError, ValueError):
-            raise InvalidInput(
-                "The cursor is not valid; start again without it.", code="invalid_cursor"
-            ) from None
+        after = decode_cursor(query.cursor, datetime, str)
     docs = await delivery_queue.page_for_user(
         db,
         user_id,
