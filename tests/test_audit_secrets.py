@@ -37,7 +37,7 @@ async def journey(client, settings, db, google_certs, users) -> set[str]:
     """Every account and course action once; returns the secrets it used."""
     used = {PASSWORD, SECOND, THIRD, "a wrong password"}
     body = {"email": EMAIL, "password": PASSWORD, "name": "Ana"}
-    await ok(await client.post(f"{AUTH}/register", json=body), 201)
+    await ok(await client.post(f"{AUTH}/register", json=body), 202)
     used.add(await db.fetchval("SELECT pin_hash FROM email_pins"))
     pin = await pin_for(settings.data_dir, EMAIL)
     used.add(pin)
@@ -48,6 +48,8 @@ async def journey(client, settings, db, google_certs, users) -> set[str]:
     s2 = await ok(await client.post(f"{AUTH}/refresh", json={"refresh_token": s1["refresh_token"]}))
     reuse = await client.post(f"{AUTH}/refresh", json={"refresh_token": s1["refresh_token"]})
     assert reuse.status == 401
+    used.add(s2["access_token"])  # the reuse ended every session, this one's too: sign in again
+    s2 = await ok(await client.post(f"{AUTH}/login", json={"email": EMAIL, "password": PASSWORD}))
     change = {"current_password": PASSWORD, "new_password": SECOND}
     s3 = await ok(await client.post("/api/v1/users/me/password", json=change, headers=bearer(s2)))
     await ok(await client.post(f"{AUTH}/password/forgot", json={"email": EMAIL}), 202)
