@@ -123,11 +123,14 @@ async def test_two_workers_on_one_port_serve_rest_and_sockets(env, server, db, t
     await until_logged(serving, "all 2 workers serving", times=2)
 
 
+def serve_two_until_exit(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "server.cli", "serve", "--workers", "2"]
+    return subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=180)  # fmt: skip
+
+
 def test_more_than_one_worker_requires_redis(env, tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "server.cli", "serve", "--workers", "2"],
-        env={**os.environ, **env}, capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
+    result = serve_two_until_exit(env)
     assert result.returncode == 2
     assert "--workers 2 needs REDIS_URL" in result.stderr
 
@@ -168,10 +171,7 @@ def test_workers_that_die_at_start_up_stop_the_supervisor(env, tmp_path):
     # rather than restarting them forever, stops and says so with its exit code.
     broken = {**env, "DATABASE_URL": "postgresql://postgres@127.0.0.1:9/none",
               "REDIS_URL": "redis://127.0.0.1:6379/0", "PORT": "0"}  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, "-m", "server.cli", "serve", "--workers", "2"],
-        env={**os.environ, **broken}, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    result = serve_two_until_exit(broken)
     assert result.returncode == 1
     assert "exited with 1 (before serving: stopping)" in result.stderr
 
