@@ -134,7 +134,8 @@ async def metrics(
 async def deliveries(*, db: AsyncDatabase, query: DeliveryQuery) -> DeliveryPage:
     after = None
     if query.cursor:
-        after = decode_cursor(query.cursor, datetime, str)
+        at, last_id = decode_cursor(query.cursor, datetime, uuid.UUID)
+        after = (at, str(last_id))  # delivery ids are uuid strings
     found = await admin_deliveries.page(
         db,
         user_id=str(query.user_id) if query.user_id else None,

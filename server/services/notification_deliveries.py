@@ -17,7 +17,8 @@ async def my_deliveries(
 ) -> DeliveryPage:
     after = None
     if query.cursor is not None:
-        after = decode_cursor(query.cursor, datetime, str)
+        at, last_id = decode_cursor(query.cursor, datetime, uuid.UUID)
+        after = (at, str(last_id))  # delivery ids are uuid strings
     docs = await delivery_queue.page_for_user(
         db,
         user_id,
