@@ -13,7 +13,12 @@ up) and reports that end-to-end rate too, before the next round starts. Reported
 round, the on/off ratio (median of rounds, with the spread of the per-round ratios), and CPU per
 item of the server, Postgres and Mongo (the drain included).
 
-    .venv/bin/python -m bench.audit [--students 400] [--rounds 3] [--admin-url postgresql://...]
+    .venv/bin/python -m bench.audit [--students 2000] [--rounds 3] [--notifications]
+                                    [--admin-url postgresql://...]
+
+The servers run `bench/audit_server.py`: `serve` without the notifications consumer unless
+--notifications (it costs the same with auditing on or off, and on this VM its drain is ten
+times the rest of the work, which buried the difference in noise).
 """
 
 from __future__ import annotations
@@ -57,16 +62,19 @@ def headers(user_id: uuid.UUID) -> dict[str, str]:
 
 
 class Server:
-    def __init__(self, label: str, dsn: str, mongo_url: str, data_dir: Path, audit: bool):
+    def __init__(
+        self, label: str, dsn: str, mongo_url: str, data_dir: Path, audit: bool, notify: bool
+    ):
         self.label, self.dsn, self.port = label, dsn, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": dsn, "MONGODB_URL": mongo_url,
                "MONGODB_DATABASE": f"bench_audit_{label}", "JWT_SECRET": SECRET,
                "PORT": str(self.port), "DATA_DIR": str(data_dir / label), "LOG_LEVEL": "error",
-               "AUDIT_CONSUMER_ENABLED": str(audit).lower(), "REDIS_URL": ""}  # fmt: skip
+               "AUDIT_CONSUMER_ENABLED": str(audit).lower(), "REDIS_URL": "",
+               "BENCH_NOTIFICATIONS": "1" if notify else "0"}  # fmt: skip
         self.log = (data_dir / f"{label}.log").open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve"], env=env, stdout=self.log,
+            [sys.executable, "-m", "bench.audit_server"], env=env, stdout=self.log,
             stderr=self.log,
         )  # fmt: skip
         self.ps = psutil.Process(self.proc.pid)
@@ -144,9 +152,10 @@ async def drained(dsn: str, limit_s: float = 600.0) -> None:
             row = await conn.fetchrow(
                 "SELECT (SELECT count(*) FROM outbox WHERE relayed_at IS NULL) AS unrelayed, "
                 "(SELECT coalesce(max(relay_seq), 0) FROM outbox) AS head, "
-                "(SELECT coalesce(min(relay_seq), 0) FROM consumer_offsets) AS slowest"
+                "(SELECT min(relay_seq) FROM consumer_offsets) AS slowest"
             )
-            done = row["unrelayed"] == 0 and row["slowest"] >= row["head"]
+            slowest = row["head"] if row["slowest"] is None else row["slowest"]  # no consumer
+            done = row["unrelayed"] == 0 and slowest >= row["head"]
             quiet = quiet + 1 if done else 0
             await asyncio.sleep(0.05)
     finally:
@@ -232,7 +241,9 @@ async def main(args: argparse.Namespace) -> None:
             ) as session:
                 for label, name in names.items():
                     dsn = with_database(args.admin_url, name)
-                    servers.append(Server(label, dsn, mongo_url, Path(tmp), label == "on"))
+                    servers.append(
+                        Server(label, dsn, mongo_url, Path(tmp), label == "on", args.notifications)
+                    )
                 for server in servers:
                     await wait_ready(session, server.url, server.proc, 90)
                 seeded = {}
@@ -250,6 +261,14 @@ async def main(args: argparse.Namespace) -> None:
                               f"items/s over {result['load_s']:.1f} s (audit records behind at "
                               f"the end: {result['audit_behind']}); then {result['drain_s']:.1f} "
                               f"s to drain every consumer; errors {result['errors']}")  # fmt: skip
+        except BaseException:
+            for server in servers:  # what the servers said, before the folder goes
+                server.log.flush()
+                print(
+                    f"--- {server.label}.log:",
+                    (Path(tmp) / f"{server.label}.log").read_text()[-3000:],
+                )
+            raise
         finally:
             for server in servers:
                 server.stop()
@@ -266,7 +285,8 @@ def report(results: dict[str, list[dict]], args: argparse.Namespace) -> None:
     ratios = [on["items_per_s"] / off["items_per_s"]
               for on, off in zip(results["on"], results["off"], strict=True)]  # fmt: skip
     print(f"{args.students} items per round (catalog + enroll + submit), {CONCURRENCY} clients, "
-          f"{args.rounds} rounds per server on {os.cpu_count()} cores")  # fmt: skip
+          f"{args.rounds} rounds per server on {os.cpu_count()} cores, notifications "
+          f"{'on' if args.notifications else 'off'}")  # fmt: skip
     for label, runs in results.items():
         rates = [r["items_per_s"] for r in runs]
         ends = [r["end_to_end_per_s"] for r in runs]
@@ -286,8 +306,11 @@ def report(results: dict[str, list[dict]], args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--students", type=int, default=400)
+    parser.add_argument("--students", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--notifications", action="store_true", help="run the notifications consumer too"
+    )
     parser.add_argument(
         "--admin-url",
         default=os.environ.get(
