@@ -27,6 +27,7 @@ from server.handlers.metrics_middleware import metrics_middleware
 from server.handlers.openapi import build_openapi
 from server.handlers.request_log import request_log_middleware
 from server.handlers.routes import setup_routes
+from server.handlers.routing import LazyDocument
 from server.handlers.security_headers import setup_security_headers
 from server.jobs.admin_jobs import admin_ctx
 from server.jobs.at_risk_digest import at_risk_digest_ctx
@@ -288,5 +289,5 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     setup_security_headers(app)
     setup_realtime(app)  # Socket.IO at /socket.io/; its loops start after the scheduler
     app[ENDPOINTS] = setup_routes(app)
-    app[OPENAPI_DOC] = build_openapi(app[ENDPOINTS], version=__version__)
+    app[OPENAPI_DOC] = LazyDocument(partial(build_openapi, app[ENDPOINTS], version=__version__))
     return app

@@ -165,7 +165,7 @@ def _docs_asset(name: str) -> bytes:
 
 @routes.get("/api/openapi.json", summary="This OpenAPI document", auth=False)
 async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(request.app[OPENAPI_DOC])
+    return web.Response(body=request.app[OPENAPI_DOC].body, content_type="application/json")
 
 
 @routes.get("/api/docs", summary="Interactive API documentation", auth=False)

@@ -7,13 +7,33 @@ exactly the routes that exist (see `server.handlers.openapi`).
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class LazyDocument:
+    """A JSON document built on its first request: the OpenAPI document takes pydantic about
+    a third of a second to generate, which every process start (and every test's app) would
+    otherwise pay whether or not anyone asks for it."""
+
+    def __init__(self, build: Callable[[], dict[str, Any]]) -> None:
+        self._build = build
+
+    @functools.cached_property
+    def document(self) -> dict[str, Any]:
+        return self._build()
+
+    @functools.cached_property
+    def body(self) -> bytes:
+        return json.dumps(self.document).encode()
 
 
 @dataclass(frozen=True)
