@@ -108,6 +108,7 @@ async def test_claim_of_a_crashed_worker_expires_and_the_email_is_redelivered(cl
     await asyncio.sleep(0.3)
     assert outbox_emails(settings.data_dir) == []  # the lease still holds
     app[CLOCK].advance(timedelta(minutes=5, seconds=1))
+    app[MAILER].wake()  # in case a pass ended while the poll was 30 s: it would sleep that long
     [sent] = await read_emails(settings.data_dir, to="crash@example.com")
     assert sent["id"] == str(email_id) and "15 minutes" in sent["text"]
     row = await mail_queue.find(db, email_id)
