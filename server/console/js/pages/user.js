@@ -39,7 +39,7 @@ function deliveries(user) {
   return list(t("user.deliveries"),
     ["created", "channel", "type", "status", "last_error"].map((c) => t(`deliveries.col.${c}`)),
     user.recent_deliveries.map((d) => h("tr", null, h("td", null, formatDate(d.created_at)),
-      h("td", null, d.channel), h("td", null, d.type), h("td", null, badge(d.status)),
+      h("td", null, t(`channel.${d.channel}`)), h("td", null, d.type), h("td", null, badge(d.status)),
       h("td", null, d.last_error ?? d.reason ?? "—"))), t("deliveries.none"));
 }
 
