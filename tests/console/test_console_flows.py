@@ -7,6 +7,7 @@ with the reason)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 
 from playwright.async_api import Page, expect
@@ -178,12 +179,19 @@ async def test_an_expired_token_is_refreshed_quietly_and_a_revoked_one_signs_out
     assert await ui(page.evaluate("() => sessionStorage.length")) == 0
 
 
-async def test_reading_the_users_page_in_the_console_keeps_filters_in_the_address(
-    ui, admins, users
+async def test_filters_live_in_the_address_and_signing_out_ends_the_session(
+    ui, admins, users, mongo, clock, db
 ):
     admin = await admins.create()
-    await users.create("Ana Active")
+    ana = await users.create("Ana Active")
     blocked = await users.create("Bruno Blocked", status="blocked")
+    now = clock.now()
+    for status, error in (("failed", "FCM 503: unavailable"), ("sent", None)):
+        await mongo.notification_deliveries.insert_one({
+            "_id": str(uuid.uuid4()), "user_id": str(ana.id), "channel": "push", "attempts": 1,
+            "type": "grade.published", "status": status, "last_error": error,
+            "created_at": now, "updated_at": now,
+        })  # fmt: skip
     page = await ui.open()
     await ui(signed_in(page, ui.url, admin.email, admin.password))
     await ui(page.get_by_label("Estado").select_option("blocked"))
@@ -193,6 +201,21 @@ async def test_reading_the_users_page_in_the_console_keeps_filters_in_the_addres
     assert "status=blocked" in page.url
     await ui(go(page, f"#/users/{blocked.id}"))
     await ui(expect(page.get_by_role("heading", level=1, name="Bruno Blocked")).to_be_visible())
+
+    await ui(open_section(page, "Envíos"))
+    rows = page.get_by_role("table").get_by_role("row")
+    await ui(expect(rows).to_have_count(3))
+    await ui(page.get_by_label("Estado").select_option("failed"))
+    await ui(page.get_by_role("button", name="Filtrar").click())
+    await ui(expect(rows).to_have_count(2))
+    await ui(expect(rows.nth(1)).to_contain_text("FCM 503: unavailable"))
+    assert "status=failed" in page.url
+
+    await ui(page.get_by_role("button", name="Salir").click())
+    await ui(expect(page.get_by_role("status")).to_have_text("Has cerrado la sesión."))
+    assert await ui(page.evaluate("() => sessionStorage.length")) == 0
+    live = "SELECT count(*) FROM admin_refresh_tokens WHERE admin_id = $1 AND revoked_at IS NULL"
+    assert await db.fetchval(live, admin.id) == 0
 
 
 async def test_the_audit_feed_resumes_after_a_dropped_connection_without_a_gap(

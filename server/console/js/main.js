@@ -52,18 +52,18 @@ function header(path) {
 
 async function show() {
   view?.leave();
-  const main = document.getElementById("main");
   const root = h("div");
-  replace(main, root);
-  view = new View(root);
+  replace(document.getElementById("main"), root);
+  const current = (view = new View(root)); // a later navigation leaves this one
   const { path, params } = parse();
   if (!session.accessToken() && session.canResume()) {
     await session.refresh().catch(() => {});
+    if (current.left) return;
   }
   if (!session.accessToken()) {
     document.querySelector("header.top").hidden = true;
     feed.stop();
-    signin.render(view, { message: endedCode, onSignedIn });
+    signin.render(current, { message: endedCode, onSignedIn });
     return;
   }
   feed.start();
@@ -73,8 +73,8 @@ async function show() {
     go("/users");
     return;
   }
-  await found.page(view, found.args, params);
-  if (!view.left) root.querySelector("h1")?.focus();
+  await found.page(current, found.args, params);
+  if (!current.left) root.querySelector("h1")?.focus();
 }
 
 function onSignedIn() {
