@@ -16,6 +16,18 @@ from tests.console.steps import go
 from tests.course_helpers import create_course, enroll
 
 SERIOUS = ("serious", "critical")
+# Text a page should never show: a missing value printed as is.
+STRAY_TEXT = """() => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const found = [];
+    while (walker.nextNode()) {
+        const text = walker.currentNode.textContent.trim();
+        if (["null", "undefined", "NaN"].includes(text) || text.includes("[object ")) {
+            found.push(`stray text: ${text}`);
+        }
+    }
+    return found;
+}"""
 
 
 async def seed(client, admins, users, mongo, clock) -> dict:
@@ -79,7 +91,7 @@ async def walk(page: Page, url: str, data: dict, size: str) -> dict[str, list[st
     problems: dict[str, list[str]] = {}
 
     async def check(name: str) -> None:
-        problems[name] = await serious_violations(page)
+        problems[name] = await serious_violations(page) + await page.evaluate(STRAY_TEXT)
         await page.screenshot(path=ARTIFACTS / f"{name}-{size}.png", full_page=True)
 
     await page.goto(url)

@@ -33,10 +33,11 @@ export function scrollBox(label, table) {
   return h("div", { class: "scroll", role: "region", "aria-label": label, tabindex: "0" }, table);
 }
 
+// Tables of five columns or more keep a readable width and scroll sideways on a phone.
 export function table(caption, headers, rows) {
   return h(
     "table",
-    null,
+    { class: headers.length >= 5 ? "wide" : null },
     h("caption", null, caption),
     h("thead", null, h("tr", null, headers.map((text) => h("th", { scope: "col" }, text)))),
     h("tbody", null, rows),

@@ -19,9 +19,13 @@ function who(ref) {
   return ref.kind === "user" && ref.id ? link(`/users/${ref.id}`, text) : h("span", { title: ref.id }, text);
 }
 
+// Long changes (a new course's every field) fold behind their field names.
 function changes(entry) {
-  return Object.entries(entry.changes || {}).map(([name, [before, after]]) =>
+  const fields = Object.entries(entry.changes || {});
+  const text = fields.map(([name, [before, after]]) =>
     `${name}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`).join("; ");
+  if (text.length <= 120) return text;
+  return h("details", null, h("summary", null, fields.map(([name]) => name).join(", ")), text);
 }
 
 function row(entry) {

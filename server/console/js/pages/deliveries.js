@@ -2,7 +2,7 @@
 // user, with the provider's last error for the ones that failed.
 
 import * as api from "../api.js";
-import { field, h, heading } from "../dom.js";
+import { append, field, h, heading } from "../dom.js";
 import { formatDate, t } from "../i18n.js";
 import { go } from "../router.js";
 import { badge, link, pagedTable, select } from "../ui.js";
@@ -49,10 +49,10 @@ export async function render(view, _args, params) {
     empty: t("deliveries.none"),
     fetchPage: (cursor) => api.get("/deliveries", { ...query, cursor, limit: 50 }),
   });
-  view.root.append(heading(t("deliveries.title")),
+  append(view.root, [heading(t("deliveries.title")),
     params.user_id ? h("p", null, t("deliveries.for_user"), " ",
       link(`/users/${params.user_id}`, String(params.user_id).slice(0, 8)), " · ",
       link("/deliveries", t("deliveries.everyone"))) : null,
-    filterForm(params), box, list.element);
+    filterForm(params), box, list.element]);
   await list.load();
 }
