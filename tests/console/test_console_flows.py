@@ -7,8 +7,11 @@ with the reason)."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from playwright.async_api import Page, expect
 
@@ -132,6 +135,20 @@ async def test_an_altered_audit_entry_turns_the_chain_badge_to_broken(
     await mongo.audit_log.update_one({"_id": second["_id"]}, {"$set": {"changes": {"x": [1, 2]}}})
     await ui(page.get_by_role("button", name="Verify chain").click())
     await ui(expect(badge).to_have_text(f"broken at seq {second['seq']}"))
+
+    async def export_csv() -> tuple[Path, str]:
+        async with page.expect_download() as info:
+            await page.get_by_role("button", name="Export CSV").click()
+        download = await info.value
+        return await download.path(), download.suggested_filename
+
+    saved, name = await ui(export_csv())
+    text = await asyncio.to_thread(Path(saved).read_text)
+    lines = list(csv.reader(io.StringIO(text)))
+    assert name == "audit.csv" and lines[0][:2] == ["seq", "at"]
+    assert [int(row[0]) for row in lines[1:]] == [
+        e["seq"] async for e in mongo.audit_log.find().sort("seq", 1)
+    ]
     await ui(expect(page.get_by_text("An entry was altered.")).to_be_visible())
 
 
@@ -251,3 +268,16 @@ async def test_the_audit_feed_resumes_after_a_dropped_connection_without_a_gap(
     shown = [r["seq"] for r in await ui(audit_rows(page))]
     logged = [e["seq"] async for e in mongo.audit_log.find().sort("seq", -1)]
     assert shown == logged  # every entry once, newest first: nothing missed at the seam
+
+    await ui(page.get_by_role("button", name="Pausar").click())
+    third = await users.create("Tres")
+    resp = await client.post(
+        f"{ADMIN_API}/users/{third.id}/block", json={"reason": "x"}, headers=admin.headers
+    )
+    assert resp.status == 200
+    await ui(expect(page.get_by_text("En pausa · 1 nuevas en espera")).to_be_visible())
+    blocks = page.get_by_role("row").filter(has_text="user.block")
+    await ui(expect(blocks).to_have_count(2))
+    await ui(page.get_by_role("button", name="Reanudar").click())
+    await ui(expect(blocks).to_have_count(3))
+    await ui(expect(live).to_be_visible())
