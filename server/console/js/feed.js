@@ -15,6 +15,8 @@ const entryListeners = new Set();
 const stateListeners = new Set();
 let state = "offline";
 let sentToken = null; // the access token the socket last connected with
+let endedCode = null; // why the server is about to disconnect the socket (`session.ended`)
+const RETRY_MS = 2000;
 
 function setState(next) {
   state = next;
@@ -53,20 +55,23 @@ function auth(callback) {
   callback(payload);
 }
 
-// The server refused or ended the socket: a stale access token is refreshed and the socket
-// reconnects (resuming), with the token the API calls already renewed if there is one; anything
-// else ends the session.
+// The server refused the socket, or ended it (and then disconnected it, which Socket.IO does
+// not undo on its own): a stale access token is refreshed and the socket connects again
+// (resuming), with the token the API calls already renewed if there is one; a session that no
+// longer counts ends; anything else (a server shutting down, a full socket cap) is retried.
 async function renew(code) {
-  if (code === "token_expired") {
-    try {
-      if (session.accessToken() === sentToken) await session.refresh();
-      socket?.connect();
-    } catch {
-      // session.refresh() already ended the session when the server refused it
-    }
-  } else if (SESSION_OVER.has(code)) {
+  if (SESSION_OVER.has(code)) {
     session.end(code);
+    return;
   }
+  if (code === "token_expired" && session.accessToken() === sentToken) {
+    try {
+      await session.refresh();
+    } catch {
+      return; // session.refresh() already ended the session when the server refused it
+    }
+  }
+  setTimeout(() => socket?.connect(), code === "token_expired" ? 0 : RETRY_MS);
 }
 
 export function start() {
@@ -86,12 +91,18 @@ export function start() {
     lastSeq = envelope.seq;
     for (const listener of entryListeners) listener(envelope.data);
   });
-  socket.on("disconnect", () => setState("reconnecting"));
+  socket.on("session.ended", (ended) => {
+    endedCode = ended.code;
+  });
+  socket.on("disconnect", (reason) => {
+    setState("reconnecting");
+    if (reason === "io server disconnect") renew(endedCode); // else Socket.IO reconnects
+    endedCode = null;
+  });
   socket.on("connect_error", (err) => {
     setState("reconnecting");
-    renew(err.data?.code);
+    if (err.data?.code) renew(err.data.code); // refused by the server; else Socket.IO retries
   });
-  socket.on("session.ended", (ended) => renew(ended.code));
 }
 
 export function stop() {
