@@ -52,9 +52,11 @@ async def test_blocking_a_user_shows_live_in_the_audit_feed_and_cuts_their_socke
     await ui(tab.get_by_role("link", name="Zoe Target").click())
     await ui(expect(tab.get_by_role("heading", level=1, name="Zoe Target")).to_be_visible())
     await ui(tab.get_by_label("Motivo").fill("spam en los foros"))
+    await ui(tab.get_by_label("Hasta").fill("2026-02-01T10:00"))  # optional: lifts itself then
     await ui(tab.get_by_role("button", name="Bloquear usuario").click())
     await ui(expect(tab.get_by_role("heading", level=2, name="Bloqueado")).to_be_visible())
     await ui(expect(tab.get_by_text("spam en los foros")).to_be_visible())
+    await ui(expect(tab.get_by_text("1 feb 2026, 10:00")).to_be_visible())
 
     ended = await user_socket.wait_for("session.ended", within=5)
     assert ended[0]["code"] == "account_blocked"
@@ -65,6 +67,10 @@ async def test_blocking_a_user_shows_live_in_the_audit_feed_and_cuts_their_socke
     assert await ui(feed.evaluate("() => window.notReloaded === true"))  # live, not reloaded
     [entry] = [r for r in await ui(audit_rows(feed)) if r["action"] == "user.block"]
     assert entry["target"] == f"user {str(target.id)[:8]}"
+
+    await ui(tab.get_by_role("button", name="Desbloquear").click())
+    await ui(expect(tab.get_by_role("heading", level=2, name="Bloquear")).to_be_visible())
+    await ui(expect(feed.get_by_role("row").filter(has_text="user.unblock")).to_have_count(1))
 
 
 async def publish(page: Page, title: str, text: str, when: str) -> None:
