@@ -1,0 +1,150 @@
+"""Schemathesis against a live server: each operation of `/api/openapi.json` fuzzed as one caller
+(positive and negative data, path ids random or pinned to objects that exist), then the linked
+operations as a state machine (links inferred from the response schemas and path parameters).
+
+Synchronous (schemathesis calls through `requests`): the tests run it in a worker thread while
+their event loop serves the app. Every response goes through the four checks below; a failure is
+kept with the curl command that reproduces it, and the run goes on to the next operation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import hypothesis
+import schemathesis
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import strategies as st
+from schemathesis import Case, GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+# No response may take longer: a hang fails the case (requests raises) instead of the run.
+TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    headers: dict[str, str]
+    # Path parameter -> an id that exists (and that this caller may or may not reach).
+    known: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Size:
+    examples: int  # per operation, per generation mode, per caller
+    scenarios: int  # stateful scenarios per caller
+    steps: int  # at most this many calls per scenario
+    seed: int | None = None  # None: a random run (the seed is reported)
+
+
+@dataclass
+class Report:
+    cases: Counter[str] = field(default_factory=Counter)  # "caller phase" -> calls
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.cases.values())
+
+
+def _settings(size: Size, examples: int) -> hypothesis.settings:
+    return hypothesis.settings(
+        max_examples=examples,
+        stateful_step_count=size.steps,
+        deadline=None,
+        database=None,  # nothing written under the work tree
+        derandomize=False,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
+
+
+def _describe(caller: Caller, label: str, case: Case | None, exc: BaseException) -> str:
+    curl = case.as_curl_command(headers=caller.headers) if case is not None else "(no case)"
+    return f"[{caller.name}] {label}\n{str(exc).strip()[:3000]}\nReproduce: {curl}"
+
+
+def _fuzz_operation(op: Any, caller: Caller, size: Size, report: Report) -> None:
+    pinned = {k: v for k, v in caller.known.items() if "{" + k + "}" in op.path}
+    strategies = []
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        strategies.append(op.as_strategy(generation_mode=mode))
+        # Deleting what the callers share would leave later operations only 404s to explore.
+        if pinned and op.method.upper() != "DELETE":
+            strategies.append(op.as_strategy(generation_mode=mode, path_parameters=pinned))
+    failing: list[Case] = []
+
+    @given(case=st.one_of(strategies))
+    @_settings(size, size.examples * 2)
+    def run(case: Case) -> None:
+        report.cases[f"{caller.name} operations"] += 1
+        try:
+            case.call_and_validate(headers=caller.headers, checks=CHECKS, timeout=TIMEOUT)
+        except (Exception, BaseExceptionGroup):
+            failing.append(case)
+            raise
+
+    if size.seed is not None:
+        run = hypothesis.seed(size.seed)(run)
+    try:
+        run()
+    except hypothesis.errors.Unsatisfiable:
+        pass  # nothing negative to generate (no parameters, no body): the positive cases ran
+    except (Exception, BaseExceptionGroup) as exc:  # schemathesis' FailureGroup is the latter
+        report.failures.append(_describe(caller, op.label, failing[-1] if failing else None, exc))
+
+
+def _fuzz_links(schema: Any, caller: Caller, size: Size, report: Report) -> None:
+    last: list[Case] = []
+
+    class Machine(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+            return {"headers": caller.headers, "timeout": TIMEOUT}
+
+        def validate_response(self, response: Any, case: Case, **kwargs: Any) -> None:
+            report.cases[f"{caller.name} stateful"] += 1
+            last[:] = [case]
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+
+    machine_settings = _settings(size, size.scenarios)
+    if size.seed is not None:
+        machine_settings = hypothesis.settings(machine_settings, derandomize=True)
+    try:
+        Machine.run(settings=machine_settings)
+    except (Exception, BaseExceptionGroup) as exc:
+        label = last[0].operation.label if last else "stateful"
+        report.failures.append(
+            _describe(caller, f"{label} (stateful)", last[0] if last else None, exc)
+        )
+
+
+def fuzz(base_url: str, callers: list[Caller], size: Size) -> Report:
+    """Every operation as every caller, then the links as every caller."""
+    started = time.monotonic()
+    schema = schemathesis.openapi.from_url(f"{base_url}/api/openapi.json", timeout=TIMEOUT)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    report = Report()
+    for caller in callers:
+        for op in operations:
+            _fuzz_operation(op, caller, size, report)
+        if size.scenarios:
+            _fuzz_links(schema, caller, size, report)
+    report.seconds = time.monotonic() - started
+    return report
