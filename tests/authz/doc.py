@@ -25,7 +25,7 @@ app (it calls every cell: each route as each caller over HTTP, each event on a r
 
 A cell is `✓` when the caller is served (any 2xx, or an `ok` acknowledgement), otherwise the
 status and the error `code` the caller gets (on a socket, the code of the refused connection or
-of the acknowledgement). Refusals write nothing.
+of the acknowledgement).
 
 Where one assistant permission (`edit_content`, `grade`, `communicate`) decides a route, it is
 named under the route, and the two assistant columns are cast around it.

@@ -16,7 +16,7 @@ NOT_MINE = no(404, "notification_not_found")
 
 def unknown() -> str:
     """An address nobody has (a new one per call: the per-address rate limits stay out)."""
-    return f"nobody-{uuid.uuid4().hex[:8]}@example.test"
+    return f"nobody-{uuid.uuid4().hex[:8]}@example.com"
 
 
 def new_email(_: object) -> dict[str, str]:
@@ -37,20 +37,20 @@ ROWS = [
         body=lambda _: {"email": unknown()}),
     Row("POST", AUTH + "/login", "nothing", public(no(401, "invalid_credentials")),
         body=lambda _: {"email": unknown(), "password": PASSWORD}),
-    Row("POST", AUTH + "/refresh", "nothing", public(no(401, "token_invalid")),
+    Row("POST", AUTH + "/refresh", "nothing", public(no(401, "invalid_refresh_token")),
         body={"refresh_token": "made-up"}),
     Row("POST", AUTH + "/logout", "nothing", public(), body={"refresh_token": "made-up"}),
-    Row("POST", AUTH + "/google", "nothing", public(no(401, "google_token_invalid")),
+    Row("POST", AUTH + "/google", "nothing", public(no(401, "invalid_google_token")),
         body={"id_token": "made-up"}),
-    Row("POST", AUTH + "/google/link", "nothing", public(no(401, "google_token_invalid")),
+    Row("POST", AUTH + "/google/link", "nothing", public(no(401, "invalid_google_token")),
         body={"id_token": "made-up", "password": PASSWORD}),
     Row("POST", AUTH + "/password/forgot", "nothing", public(),
         body=lambda _: {"email": unknown()}),
-    Row("POST", AUTH + "/password/reset", "nothing", public(no(422, "invalid_token")),
+    Row("POST", AUTH + "/password/reset", "nothing", public(no(422, "invalid_reset_token")),
         body={"token": "made-up", "new_password": PASSWORD}),
     Row("GET", ME, "nothing", user_route()),
     Row("PATCH", ME, "nothing", user_route(), body={"bio": "Hello."}),
-    Row("POST", ME + "/password", "nothing", user_route(set(), no(403, "wrong_password")),
+    Row("POST", ME + "/password", "nothing", user_route(set(), no(403, "invalid_current_password")),
         body={"current_password": "not my password", "new_password": PASSWORD},
         note="with a wrong current password (a right one would end the caller's session)"),
     Row("PUT", ME + "/photo", "nothing", user_route(), body="PHOTO"),

@@ -12,14 +12,14 @@ RULE = {"title": "Conduct", "description": "Be kind.", "effective_from": "2026-0
 
 
 def new_admin(_: object) -> dict[str, str]:
-    return {"email": f"admin-{uuid.uuid4().hex[:8]}@example.test", "name": "Another Admin",
+    return {"email": f"admin-{uuid.uuid4().hex[:8]}@example.com", "name": "Another Admin",
             "password": "correct horse battery"}  # fmt: skip
 
 
 ROWS = [
     Row("POST", ADMIN + "/auth/login", "nothing", public(no(401, "invalid_credentials")),
         body=lambda _: {"email": unknown(), "password": "correct horse battery"}),
-    Row("POST", ADMIN + "/auth/refresh", "nothing", public(no(401, "token_invalid")),
+    Row("POST", ADMIN + "/auth/refresh", "nothing", public(no(401, "invalid_refresh_token")),
         body={"refresh_token": "made-up"}),
     Row("POST", ADMIN + "/auth/logout", "nothing", public(), body={"refresh_token": "made-up"}),
     Row("POST", ADMIN + "/admins", "nothing", admin_route(), body=new_admin),

@@ -22,7 +22,7 @@ ROWS = [
     Row("DELETE", C + "/favorite", "course", user_route()),
     Row("GET", "/api/v1/users/me/favorites", "nothing", user_route()),
     Row("POST", C + "/enrollments", "new_course",
-        user_route({"stranger"}, no(409, "already_member")), fresh=True),
+        user_route({"stranger"}, no(409, "already_enrolled")), fresh=True),
     Row("DELETE", C + "/enrollments/me", "new_course",
         user_route(STUDENT, no(404, "not_enrolled")), fresh=True),
     Row("GET", C + "/members", "course", user_route(MEMBERS)),

@@ -9,6 +9,8 @@ import uuid
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import aiohttp
+
 from tests.assignment_helpers import (
     PDF,
     assignment_body,
@@ -96,7 +98,9 @@ class Targets:
     async def file_resource(self) -> Target:
         """A file resource (a PDF) in a new module of the course."""
         module = await self.post(f"/courses/{self.course_id}/modules", {"title": "Files"})
-        form = {"title": "Slides", "file": PDF}
+        form = aiohttp.FormData()
+        form.add_field("title", "Slides")
+        form.add_field("file", PDF, filename="slides.pdf", content_type=PDF_TYPE)
         resp = await self.client.post(
             f"{API}/modules/{module['id']}/resources", data=form, headers=self.owner
         )
@@ -188,7 +192,7 @@ class Targets:
     # -- administration --------------------------------------------------------------------
     async def other_admin(self) -> Target:
         """Another admin, new."""
-        body = {"email": f"admin-{uuid.uuid4().hex[:8]}@example.test",
+        body = {"email": f"admin-{uuid.uuid4().hex[:8]}@example.com",
                 "name": "Other Admin", "password": "correct horse battery"}  # fmt: skip
         resp = await self.client.post(
             f"{API}/admin/admins", json=body, headers=self.p.admin.headers
