@@ -61,7 +61,7 @@ def render() -> str:
     header = "| route | target | " + " | ".join(HEADINGS[r] for r in ROLES) + " |"
     rule = "|" + " --- |" * (len(ROLES) + 2)
     for section in SECTIONS:
-        lines += ["", f"## {_doc_of(section).split('.')[0]}", "", _doc_of(section), ""]
+        lines += ["", f"## {section.TITLE}", "", _doc_of(section), ""]
         lines += [header, rule]
         for row in section.ROWS:
             cells = " | ".join(cell(row, r) for r in ROLES)

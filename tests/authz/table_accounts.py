@@ -23,6 +23,7 @@ def new_email(_: object) -> dict[str, str]:
     return {"email": unknown(), "password": PASSWORD, "name": "Newcomer"}
 
 
+TITLE = "Accounts, profiles, devices, notifications, public files"
 ROWS = [
     Row("GET", "/healthz", "nothing", public()),
     Row("GET", "/readyz", "nothing", public()),

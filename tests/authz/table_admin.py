@@ -16,6 +16,7 @@ def new_admin(_: object) -> dict[str, str]:
             "password": "correct horse battery"}  # fmt: skip
 
 
+TITLE = "Administration and platform rules"
 ROWS = [
     Row("POST", ADMIN + "/auth/login", "nothing", public(no(401, "invalid_credentials")),
         body=lambda _: {"email": unknown(), "password": "correct horse battery"}),

@@ -10,6 +10,7 @@ OWNER = {"owner"}
 STUDENT = {"student"}
 LINK = {"kind": "link", "title": "Reading", "url": "https://example.org/reading"}
 
+TITLE = "Courses, enrolment, assistants, content, course feedback"
 ROWS = [
     Row("POST", "/api/v1/courses", "nothing", user_route(), body=course_body()),
     Row("GET", "/api/v1/courses", "nothing", user_route()),

@@ -19,6 +19,7 @@ def staff(**kw):
     return user_route(STAFF, **kw)
 
 
+TITLE = "The course forum"
 ROWS = [
     Row("POST", "/api/v1/courses/{course_id}/forum/threads", "course", members(),
         body={"title": "A question", "body": "How?"}),

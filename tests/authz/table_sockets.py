@@ -27,6 +27,7 @@ def on_admin_socket() -> dict[str, Outcome]:
     return {**ADMIN_REFUSALS, "admin": EVENT_OK}
 
 
+TITLE = "Socket.IO namespaces and events"
 ROWS = [
     Row("EVENT", "/ connect", "nothing", on_user_socket()),
     Row("EVENT", "/ watch", "assignment", on_user_socket(STAFF, Outcome(0, "not_staff")),

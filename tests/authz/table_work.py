@@ -14,6 +14,7 @@ HIDDEN = no(404, "assignment_not_found")
 STUDENT = {"student"}
 WORK = {"student": no(403, "forbidden")}
 
+TITLE = "Assignments, submissions, grades, uploads, statistics"
 ROWS = [
     Row("POST", C + "/assignments", "course", user_route(EDITORS), body=assignment_body(),
         permission="edit_content"),
