@@ -140,6 +140,7 @@ async def publish_assignment(request: web.Request) -> web.Response:
     summary="Start a timed exam attempt (or get the one running); returns its deadline",
     response=AttemptRead,
     status=201,
+    also=(200,),
     errors=(403, 404, 409, 422),
 )
 async def start_attempt(request: web.Request) -> web.Response:

@@ -84,7 +84,7 @@ def _operation(ep: Endpoint, refs: dict[tuple[Any, str], dict[str, Any]]) -> dic
         ok_content[ctype] = {"schema": {"type": "string", "format": "binary"}}
     if ok_content:
         ok["content"] = ok_content
-    responses: dict[str, Any] = {str(ep.status): ok}
+    responses: dict[str, Any] = {str(status): ok for status in (ep.status, *ep.also)}
     error_ref = {"application/json": {"schema": refs[(ErrorResponse, "serialization")]}}
     statuses = set(ep.errors)
     if ep.body is not None or ep.query is not None:

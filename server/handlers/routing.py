@@ -53,6 +53,8 @@ class Endpoint:
     # Non-JSON successful responses (files, CSV): content types.
     raw_response: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
+    # Other success statuses with the same body (e.g. 200 when a 201 route finds it exists).
+    also: tuple[int, ...] = ()
 
 
 @dataclass
@@ -75,6 +77,7 @@ class RouteTable:
         raw_body: dict[str, str] | None = None,
         raw_response: tuple[str, ...] = (),
         errors: tuple[int, ...] = (),
+        also: tuple[int, ...] = (),
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
@@ -92,6 +95,7 @@ class RouteTable:
                     raw_body=raw_body,
                     raw_response=raw_response,
                     errors=errors,
+                    also=also,
                 )
             )
             return handler
