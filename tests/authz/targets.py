@@ -49,6 +49,10 @@ class Targets:
         """A file of the API documentation."""
         return {"asset": "swagger-ui.css"}
 
+    async def console_asset(self) -> Target:
+        """A file of the admin console."""
+        return {"asset": "console.css"}
+
     async def photo(self) -> Target:
         """The student's profile picture (local storage)."""
         resp = await self.client.put(
