@@ -15,6 +15,7 @@ def test_streams_of_a_user_follow_their_course_roles():
     streams = rules.streams_of(user, [(taught, "assistant"), (studied, "student")])
     assert streams == {
         f"user:{user}",
+        "global",
         f"course:{taught}",
         f"course:{taught}:staff",
         f"course:{studied}",
