@@ -70,6 +70,20 @@ def refuse_nul(data: Any, where: str) -> None:
         raise nul_character(".".join(p for p in (where, path) if p))
 
 
+async def read_capped(request: web.Request, cap: int) -> bytes:
+    """The raw body, refusing (413) anything over `cap` without buffering more than cap+1:
+    a chunked body has no Content-Length to refuse it by before reading."""
+    if request.content_length is not None and request.content_length > cap:
+        raise too_large(cap)
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > cap:
+            raise too_large(cap)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_json(request: web.Request, model: type[M]) -> M:
     if request.content_type != "application/json":
         raise ApiError(
@@ -78,12 +92,7 @@ async def read_json(request: web.Request, model: type[M]) -> M:
             "Send the body as application/json.",
             [{"content_type": request.content_type}],
         )
-    cap = request.app[SETTINGS].max_body_bytes
-    if request.content_length is not None and request.content_length > cap:
-        raise too_large(cap)
-    raw = await request.read()  # aiohttp itself stops at client_max_size (the upload cap)
-    if len(raw) > cap:
-        raise too_large(cap)
+    raw = await read_capped(request, request.app[SETTINGS].max_body_bytes)
     try:
         data = json.loads(raw) if raw else None
     except (ValueError, UnicodeDecodeError) as exc:

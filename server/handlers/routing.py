@@ -33,6 +33,8 @@ class Endpoint:
     # Non-JSON successful responses (files, CSV): content types.
     raw_response: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
+    # Largest request body accepted (413 past it); None: by what the route takes (body_limits).
+    max_body: int | None = None
 
 
 @dataclass
@@ -55,6 +57,7 @@ class RouteTable:
         raw_body: dict[str, str] | None = None,
         raw_response: tuple[str, ...] = (),
         errors: tuple[int, ...] = (),
+        max_body: int | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
@@ -72,6 +75,7 @@ class RouteTable:
                     raw_body=raw_body,
                     raw_response=raw_response,
                     errors=errors,
+                    max_body=max_body,
                 )
             )
             return handler
@@ -94,10 +98,14 @@ class RouteTable:
         return self.route("DELETE", path, **kw)  # type: ignore[arg-type]
 
 
-def add_tables(app: web.Application, tables: list[RouteTable]) -> list[Endpoint]:
+def add_tables(
+    app: web.Application, tables: list[RouteTable]
+) -> tuple[list[Endpoint], dict[web.AbstractRoute, Endpoint]]:
+    """Register every endpoint; the endpoints, and the endpoint behind each aiohttp route."""
     endpoints: list[Endpoint] = []
+    by_route: dict[web.AbstractRoute, Endpoint] = {}
     for table in tables:
         for ep in table.endpoints:
-            app.router.add_route(ep.method, ep.path, ep.handler)
+            by_route[app.router.add_route(ep.method, ep.path, ep.handler)] = ep
             endpoints.append(ep)
-    return endpoints
+    return endpoints, by_route
