@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from server.domain.file_types import base_name
 from server.handlers.errors import ApiError
 from server.handlers.io import nul_character, too_large
 
@@ -77,7 +78,7 @@ async def _read_parts(reader: MultipartReader, form: Form, cap: int) -> None:
             raise bad_form("Nested multipart bodies are not accepted.")
         _check_headers(part)
         if part.name == FILE_FIELD and form.data is None:
-            form.filename = part.filename
+            form.filename = base_name(part.filename)
             form.data = await _read_bytes(part, cap, budget)
         elif part.name:
             raw = await _read_bytes(part, MAX_TEXT_FIELD, budget)
