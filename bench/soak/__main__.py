@@ -1,0 +1,152 @@
+"""Soak: `classconnect serve` in a process of its own on loopback, N socket clients (one real
+user each) and a paced REST mix for --minutes; run by hand, never as a timed test. Needs
+Postgres on 127.0.0.1:5432 (a scratch database, dropped after) and starts its own SecantusDB.
+
+    python -m bench.soak [--minutes 10] [--clients 500] [--rate 20] [--procs 2]
+
+Reports: every 5xx (and requests with no answer) by kind, per-minute throughput and latency;
+events lost (a gap in any client's seqs on any stream, or a stream whose last seq a client
+saw is short of the log's head once the load stopped), duplicates and resyncs; the server's
+resident memory after the warm-up and at the end (growth, goal < 10 %), its CPU per request
+and per delivered event; and what else was using the machine's CPU meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import psutil
+from pymongo import AsyncMongoClient
+
+from bench.soak.report import machine_load, report
+from bench.soak.seed import seed
+from bench.support import admin_url, start_mongo, with_database
+from server.stores import event_log
+from tests.process import ServerProcess
+
+SECRET = "soak-secret-" + "s" * 40
+
+
+def spawn(module: str, *argv: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", module, *argv], stdout=subprocess.PIPE,
+                            stdin=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def socket_procs(url: str, tokens: list[str], procs: int, tmp: Path) -> list:
+    out = []
+    for i in range(procs):
+        part = tokens[i::procs]
+        path = tmp / f"tokens-{i}.json"
+        path.write_text(json.dumps(part))
+        out.append(spawn("bench.soak.sockets", "--url", url, "--tokens-file", str(path)))
+    return out
+
+
+async def sample_rss(pid: int, samples: list[tuple[float, int]], t0: float) -> None:
+    proc = psutil.Process(pid)
+    while True:
+        samples.append((time.monotonic() - t0, proc.memory_info().rss))
+        await asyncio.sleep(5)
+
+
+async def heads_of(mongo_url: str, streams: set[str]) -> dict[str, int]:
+    client: AsyncMongoClient = AsyncMongoClient(mongo_url)
+    try:
+        return await event_log.heads(client["classconnect"], streams)
+    finally:
+        await client.close()
+
+
+async def soak(args: argparse.Namespace, server: ServerProcess, env: dict, tmp: Path) -> dict:
+    plan, tokens = await seed(server.url, env, clients=args.clients, secret=SECRET,
+                              minutes=args.minutes)  # fmt: skip
+    sockets = socket_procs(server.url, tokens, args.procs, tmp)
+    for proc in sockets:
+        json.loads(proc.stdout.readline())  # all connecting
+    await asyncio.sleep(10)  # the last ones are through their replay
+    plan_path = tmp / "plan.json"
+    plan_path.write_text(json.dumps(plan))
+    seconds = args.minutes * 60
+    pid = server.proc.pid  # type: ignore[union-attr]
+    cpu0 = psutil.Process(pid).cpu_times()
+    t0, rss, others = time.monotonic(), [], []
+    rest = spawn("bench.soak.rest", "--plan", str(plan_path), "--seconds", str(seconds),
+                 "--rate", str(args.rate))  # fmt: skip
+    sampler = asyncio.create_task(sample_rss(pid, rss, t0))
+    database = env["DATABASE_URL"].rsplit("/", 1)[-1]
+    watcher = asyncio.create_task(
+        machine_load(others, exclude_pid=os.getpid(), database=database, every=60)
+    )
+    out, _ = await asyncio.to_thread(rest.communicate)
+    cpu1 = psutil.Process(pid).cpu_times()
+    await asyncio.sleep(args.settle)  # consumers drain, the relay delivers the last events
+    for p in sockets:
+        p.stdin.write("stop\n")
+        p.stdin.flush()
+    results = [json.loads(p.stdout.readline()) for p in sockets]
+    sampler.cancel()
+    watcher.cancel()
+    clients = [c for r in results for c in r["clients"]]
+    streams = {s for c in clients for s in c["last"]}
+    heads = await heads_of(env["MONGODB_URL"], streams)
+    for p in sockets:
+        p.wait(30)
+    return {
+        "samples": json.loads(out)["samples"], "clients": clients, "heads": heads,
+        "rss": rss, "cpu_seconds": (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system),
+        "seconds": seconds, "warmup": min(120.0, seconds / 4), "others": others,
+    }  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--clients", type=int, default=500, help="socket clients, one user each")
+    ap.add_argument("--rate", type=float, default=20.0, help="REST operations a second")
+    ap.add_argument("--procs", type=int, default=2, help="socket client processes")
+    ap.add_argument("--settle", type=float, default=15.0, help="seconds after the load")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-soak-"))
+    admin, name = admin_url(), f"cc_soak_{uuid.uuid4().hex[:8]}"
+
+    async def admin_sql(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(sql)
+        await conn.close()
+
+    mongo, mongo_url = start_mongo(tmp)
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+    env = {"DATABASE_URL": with_database(admin, name), "MONGODB_URL": mongo_url,
+           "MONGODB_DATABASE": "classconnect", "DATA_DIR": str(tmp), "JWT_SECRET": SECRET,
+           "LOG_LEVEL": "warn", "REDIS_URL": "",
+           # The REST mix's admin token is signed in once, at the start.
+           "ACCESS_TOKEN_MINUTES": str(int(args.minutes) + 30)}  # fmt: skip
+    server = ServerProcess(env, tmp / "serve.log").start()
+    try:
+        server.wait_ready()
+        result = asyncio.run(soak(args, server, env, tmp))
+    finally:
+        server.stop()
+        mongo.kill()
+        mongo.wait()
+        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    ok = report(result, args)
+    errors = [line for line in (tmp / "serve.log").read_text().splitlines() if "ERROR" in line]
+    print(
+        f"server log: {len(errors)} ERROR lines" + (f"; first: {errors[0][:300]}" if errors else "")
+    )
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
