@@ -59,11 +59,26 @@ async def sample_rss(pid: int, samples: list[tuple[float, int]], t0: float) -> N
         await asyncio.sleep(5)
 
 
-async def heads_of(mongo_url: str, streams: set[str]) -> dict[str, int]:
-    client: AsyncMongoClient = AsyncMongoClient(mongo_url)
+async def quiet_heads(env: dict[str, str], settle: float, limit: float = 180) -> dict[str, int]:
+    """Every stream's head once nothing more is being recorded: the outbox relayed and the
+    heads unchanged for `settle` seconds (the consumers' own events, notifications, come after
+    the REST mix stops). Then the sockets have had `settle` seconds to receive the last."""
+    client: AsyncMongoClient = AsyncMongoClient(env["MONGODB_URL"])
+    pg = await asyncpg.connect(env["DATABASE_URL"])
+    unrelayed = "SELECT count(*) FROM outbox WHERE relayed_at IS NULL"
     try:
-        return await event_log.heads(client["classconnect"], streams)
+        deadline, before, stable_since = time.monotonic() + limit, None, time.monotonic()
+        while time.monotonic() < deadline:
+            coll = client["classconnect"][event_log.HEADS]
+            now = {d["_id"]: d.get("appended", 0) async for d in coll.find({})}
+            if now != before or await pg.fetchval(unrelayed):
+                before, stable_since = now, time.monotonic()
+            elif time.monotonic() - stable_since >= settle:
+                return now
+            await asyncio.sleep(1)
+        raise SystemExit(f"events were still being recorded {limit:.0f} s after the load")
     finally:
+        await pg.close()
         await client.close()
 
 
@@ -89,7 +104,7 @@ async def soak(args: argparse.Namespace, server: ServerProcess, env: dict, tmp: 
     )
     out, _ = await asyncio.to_thread(rest.communicate)
     cpu1 = psutil.Process(pid).cpu_times()
-    await asyncio.sleep(args.settle)  # consumers drain, the relay delivers the last events
+    heads = await quiet_heads(env, args.settle)
     for p in sockets:
         p.stdin.write("stop\n")
         p.stdin.flush()
@@ -97,8 +112,6 @@ async def soak(args: argparse.Namespace, server: ServerProcess, env: dict, tmp: 
     sampler.cancel()
     watcher.cancel()
     clients = [c for r in results for c in r["clients"]]
-    streams = {s for c in clients for s in c["last"]}
-    heads = await heads_of(env["MONGODB_URL"], streams)
     for p in sockets:
         p.wait(30)
     return {
@@ -114,7 +127,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=500, help="socket clients, one user each")
     ap.add_argument("--rate", type=float, default=20.0, help="REST operations a second")
     ap.add_argument("--procs", type=int, default=2, help="socket client processes")
-    ap.add_argument("--settle", type=float, default=15.0, help="seconds after the load")
+    ap.add_argument("--settle", type=float, default=5.0,
+                    help="seconds without a new event before the clients stop")  # fmt: skip
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-soak-"))
     admin, name = admin_url(), f"cc_soak_{uuid.uuid4().hex[:8]}"

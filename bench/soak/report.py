@@ -81,7 +81,12 @@ def _requests(samples: list, seconds: float) -> tuple[int, bool]:
 
 def _events(clients: list[dict], heads: dict[str, int]) -> tuple[int, bool]:
     gaps = sum(c["gaps"] for c in clients)
-    short = sum(max(0, heads.get(s, 0) - seq) for c in clients for s, seq in c["last"].items())
+    shortfalls: Counter = Counter()  # by kind of stream: user, course, course staff, global
+    for c in clients:
+        for stream, seq in c["last"].items():
+            kind = stream.split(":")[0] + (":staff" if stream.endswith(":staff") else "")
+            shortfalls[kind] += max(0, heads.get(stream, 0) - seq)
+    short = sum(shortfalls.values())
     dups, resyncs = sum(c["duplicates"] for c in clients), sum(c["resyncs"] for c in clients)
     received = sum(c["received"] for c in clients)
     reconnects = sum(max(0, c["connects"] - 1) for c in clients)
@@ -89,7 +94,8 @@ def _events(clients: list[dict], heads: dict[str, int]) -> tuple[int, bool]:
     ended = Counter(code for c in clients for code in c["ended"])
     print(f"events: {received} delivered to {len(clients)} clients over "
           f"{len({s for c in clients for s in c['last']})} streams")  # fmt: skip
-    print(f"  lost: {gaps} in gaps + {short} short of the head; duplicates {dups}; "
+    print(f"  lost: {gaps} in gaps + {short} short of the head {dict(shortfalls)}; "
+          f"duplicates {dups}; "
           f"resyncs {resyncs}; reconnects {reconnects}; refusals {dict(refusals)}; "
           f"session.ended {dict(ended)}")  # fmt: skip
     return received, gaps + short + resyncs == 0 and not refusals
