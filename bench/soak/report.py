@@ -111,6 +111,8 @@ def _memory(rss: list[tuple[float, int]], warmup: float) -> bool:
           f"{warmup:.0f} s warm-up, {last / mb:.0f} MB at the end, peak "
           f"{max(r for _, r in rss) / mb:.0f} MB: growth after warm-up {growth:+.1%} "
           f"(goal < {GROWTH_GOAL:.0%})")  # fmt: skip
+    by_minute = {int(t // 60): r for t, r in rss}  # the last sample of each minute
+    print("  per minute, MB: " + " ".join(f"{r / mb:.0f}" for _, r in sorted(by_minute.items())))
     return growth < GROWTH_GOAL
 
 
