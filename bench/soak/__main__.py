@@ -31,10 +31,11 @@ from pymongo import AsyncMongoClient
 from bench.soak.report import machine_load, report
 from bench.soak.seed import seed
 from bench.support import admin_url, start_mongo, with_database
-from server.stores import event_log
+from server.stores import consumer_offsets, event_log
 from tests.process import ServerProcess
 
 SECRET = "soak-secret-" + "s" * 40
+UNRELAYED = "SELECT count(*) FROM outbox WHERE relayed_at IS NULL"
 
 
 def spawn(module: str, *argv: str) -> subprocess.Popen:
@@ -59,24 +60,38 @@ async def sample_rss(pid: int, samples: list[tuple[float, int]], t0: float) -> N
         await asyncio.sleep(5)
 
 
-async def quiet_heads(env: dict[str, str], settle: float, limit: float = 180) -> dict[str, int]:
-    """Every stream's head once nothing more is being recorded: the outbox relayed and the
-    heads unchanged for `settle` seconds (the consumers' own events, notifications, come after
-    the REST mix stops). Then the sockets have had `settle` seconds to receive the last."""
+async def sample_lags(dsn: str, out: list[tuple[float, dict[str, int]]], t0: float) -> None:
+    """How far each durable consumer (notifications, audit) and the relay are behind."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        while True:
+            lags = await consumer_offsets.lags(conn)
+            lags["relay"] = await conn.fetchval(UNRELAYED)
+            out.append((time.monotonic() - t0, lags))
+            await asyncio.sleep(10)
+    finally:
+        await conn.close()
+
+
+async def quiet_heads(env: dict[str, str], settle: float, limit: float) -> tuple[dict, float]:
+    """Every stream's head once nothing more is being recorded (the outbox relayed, the heads
+    unchanged for `settle` seconds: the consumers' own events, notifications, come after the
+    REST mix stops), and how long that took; the heads as they are if `limit` passes first.
+    The sockets have had `settle` seconds to receive the last."""
     client: AsyncMongoClient = AsyncMongoClient(env["MONGODB_URL"])
     pg = await asyncpg.connect(env["DATABASE_URL"])
-    unrelayed = "SELECT count(*) FROM outbox WHERE relayed_at IS NULL"
+    started = time.monotonic()
     try:
-        deadline, before, stable_since = time.monotonic() + limit, None, time.monotonic()
-        while time.monotonic() < deadline:
+        before, stable_since = None, time.monotonic()
+        while time.monotonic() - started < limit:
             coll = client["classconnect"][event_log.HEADS]
             now = {d["_id"]: d.get("appended", 0) async for d in coll.find({})}
-            if now != before or await pg.fetchval(unrelayed):
+            if now != before or await pg.fetchval(UNRELAYED):
                 before, stable_since = now, time.monotonic()
             elif time.monotonic() - stable_since >= settle:
-                return now
+                return now, stable_since - started
             await asyncio.sleep(1)
-        raise SystemExit(f"events were still being recorded {limit:.0f} s after the load")
+        return before or {}, float("inf")
     finally:
         await pg.close()
         await client.close()
@@ -97,20 +112,22 @@ async def soak(args: argparse.Namespace, server: ServerProcess, env: dict, tmp: 
     t0, rss, others = time.monotonic(), [], []
     rest = spawn("bench.soak.rest", "--plan", str(plan_path), "--seconds", str(seconds),
                  "--rate", str(args.rate))  # fmt: skip
+    lags: list = []
     sampler = asyncio.create_task(sample_rss(pid, rss, t0))
+    lagger = asyncio.create_task(sample_lags(env["DATABASE_URL"], lags, t0))
     database = env["DATABASE_URL"].rsplit("/", 1)[-1]
     watcher = asyncio.create_task(
         machine_load(others, exclude_pid=os.getpid(), database=database, every=60)
     )
     out, _ = await asyncio.to_thread(rest.communicate)
     cpu1 = psutil.Process(pid).cpu_times()
-    heads = await quiet_heads(env, args.settle)
+    heads, drained = await quiet_heads(env, args.settle, args.drain_limit)
     for p in sockets:
         p.stdin.write("stop\n")
         p.stdin.flush()
     results = [json.loads(p.stdout.readline()) for p in sockets]
-    sampler.cancel()
-    watcher.cancel()
+    for task in (sampler, watcher, lagger):
+        task.cancel()
     clients = [c for r in results for c in r["clients"]]
     for p in sockets:
         p.wait(30)
@@ -118,6 +135,7 @@ async def soak(args: argparse.Namespace, server: ServerProcess, env: dict, tmp: 
         "samples": json.loads(out)["samples"], "clients": clients, "heads": heads,
         "rss": rss, "cpu_seconds": (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system),
         "seconds": seconds, "warmup": min(120.0, seconds / 4), "others": others,
+        "lags": lags, "drained": drained,
     }  # fmt: skip
 
 
@@ -127,6 +145,12 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=500, help="socket clients, one user each")
     ap.add_argument("--rate", type=float, default=20.0, help="REST operations a second")
     ap.add_argument("--procs", type=int, default=2, help="socket client processes")
+    ap.add_argument(
+        "--drain-limit",
+        type=float,
+        default=900.0,
+        help="seconds to wait, after the load, for the consumers to catch up",
+    )
     ap.add_argument("--settle", type=float, default=5.0,
                     help="seconds without a new event before the clients stop")  # fmt: skip
     args = ap.parse_args()

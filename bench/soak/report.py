@@ -79,6 +79,19 @@ def _requests(samples: list, seconds: float) -> tuple[int, bool]:
     return failures, failures == 0
 
 
+def _backlog(lags: list[tuple[float, dict[str, int]]], drained: float) -> bool:
+    by_minute = {int(t // 60): lag for t, lag in lags}  # the last sample of each minute
+    names = sorted({n for lag in by_minute.values() for n in lag})
+    print(f"backlog (outbox events not yet handled) per minute: {', '.join(names)}")
+    for m, lag in sorted(by_minute.items()):
+        print(f"    {m:3d}: " + " ".join(f"{lag.get(n, 0):7d}" for n in names))
+    if drained == float("inf"):
+        print("  still recording when the drain limit passed: tails not checked")
+        return False
+    print(f"  every consumer caught up {drained:.0f} s after the load stopped")
+    return True
+
+
 def _events(clients: list[dict], heads: dict[str, int]) -> tuple[int, bool]:
     gaps = sum(c["gaps"] for c in clients)
     shortfalls: Counter = Counter()  # by kind of stream: user, course, course staff, global
@@ -120,6 +133,7 @@ def report(r: dict, args: argparse.Namespace) -> bool:
     print(f"soak: {args.clients} socket clients, REST mix at {args.rate}/s, {args.minutes} min, "
           f"{os.cpu_count()} cores")  # fmt: skip
     _, requests_ok = _requests(r["samples"], r["seconds"])
+    drained_ok = _backlog(r["lags"], r["drained"])
     received, events_ok = _events(r["clients"], r["heads"])
     memory_ok = _memory(r["rss"], r["warmup"])
     cpu = r["cpu_seconds"]
@@ -137,6 +151,6 @@ def report(r: dict, args: argparse.Namespace) -> bool:
     n = max(len(r["others"]), 1)
     for cmd, usages in sorted(totals.items(), key=lambda kv: -sum(kv[1]))[:8]:
         print(f"  {sum(usages) / n:6.0f}  {cmd}")
-    ok = requests_ok and events_ok and memory_ok
+    ok = requests_ok and drained_ok and events_ok and memory_ok
     print("PASS" if ok else "FAIL")
     return ok

@@ -126,21 +126,9 @@ class Mix:
                                 "/admin/metrics", "/admin/deliveries?limit=20"])  # fmt: skip
         await self.call("admin", "GET", API + path, self.admin)
 
-    async def new_assignment(self) -> None:
-        c = self.rng.randrange(len(self.courses))
-        course = self.courses[c]
-        body = dict(course["assignment_body"], title=f"Task {time.monotonic():.0f}")
-        path = f"{API}/courses/{course['id']}/assignments"
-        made = await self.call("assign", "POST", path, course["owner_token"], body)
-        if made is not None:
-            path = f"{API}/assignments/{made['id']}/publish"
-            if await self.call("assign", "POST", path, course["owner_token"]) is not None:
-                course["assignments"].append(made["id"])
-
     def pick(self) -> Callable[[], Awaitable[None]]:
         ops = [(self.catalog, 20), (self.enroll, 10), (self.submit, 15), (self.grade, 10),
-               (self.notifications, 15), (self.forum, 15), (self.admin_reads, 13),
-               (self.new_assignment, 2)]  # fmt: skip
+               (self.notifications, 15), (self.forum, 15), (self.admin_reads, 15)]  # fmt: skip
         return self.rng.choices([o for o, _ in ops], weights=[w for _, w in ops])[0]
 
 
