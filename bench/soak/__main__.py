@@ -28,6 +28,7 @@ import asyncpg
 import psutil
 from pymongo import AsyncMongoClient
 
+from bench.http_load import postgres_cpu_seconds
 from bench.soak.report import machine_load, report
 from bench.soak.seed import seed
 from bench.support import admin_url, start_mongo, with_database
@@ -97,7 +98,14 @@ async def quiet_heads(env: dict[str, str], settle: float, limit: float) -> tuple
         await client.close()
 
 
-async def soak(args: argparse.Namespace, server: ServerProcess, env: dict, tmp: Path) -> dict:
+def cpu_of(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+async def soak(
+    args: argparse.Namespace, server: ServerProcess, env: dict, tmp: Path, mongo_pid: int
+) -> dict:
     plan, tokens = await seed(server.url, env, clients=args.clients, secret=SECRET,
                               minutes=args.minutes)  # fmt: skip
     sockets = socket_procs(server.url, tokens, args.procs, tmp)
@@ -108,19 +116,19 @@ async def soak(args: argparse.Namespace, server: ServerProcess, env: dict, tmp: 
     plan_path.write_text(json.dumps(plan))
     seconds = args.minutes * 60
     pid = server.proc.pid  # type: ignore[union-attr]
-    cpu0 = psutil.Process(pid).cpu_times()
+    database = env["DATABASE_URL"].rsplit("/", 1)[-1]
+    cpu0, mongo0, pg0 = cpu_of(pid), cpu_of(mongo_pid), postgres_cpu_seconds(database)
     t0, rss, others = time.monotonic(), [], []
     rest = spawn("bench.soak.rest", "--plan", str(plan_path), "--seconds", str(seconds),
                  "--rate", str(args.rate))  # fmt: skip
     lags: list = []
     sampler = asyncio.create_task(sample_rss(pid, rss, t0))
     lagger = asyncio.create_task(sample_lags(env["DATABASE_URL"], lags, t0))
-    database = env["DATABASE_URL"].rsplit("/", 1)[-1]
     watcher = asyncio.create_task(
         machine_load(others, exclude_pid=os.getpid(), database=database, every=60)
     )
     out, _ = await asyncio.to_thread(rest.communicate)
-    cpu1 = psutil.Process(pid).cpu_times()
+    cpu1, mongo1, pg1 = cpu_of(pid), cpu_of(mongo_pid), postgres_cpu_seconds(database)
     heads, drained = await quiet_heads(env, args.settle, args.drain_limit)
     for p in sockets:
         p.stdin.write("stop\n")
@@ -133,7 +141,8 @@ async def soak(args: argparse.Namespace, server: ServerProcess, env: dict, tmp: 
         p.wait(30)
     return {
         "samples": json.loads(out)["samples"], "clients": clients, "heads": heads,
-        "rss": rss, "cpu_seconds": (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system),
+        "rss": rss, "cpu_seconds": cpu1 - cpu0,
+        "mongo_cpu_seconds": mongo1 - mongo0, "pg_cpu_seconds": pg1 - pg0,
         "seconds": seconds, "warmup": min(120.0, seconds / 4), "others": others,
         "lags": lags, "drained": drained,
     }  # fmt: skip
@@ -172,7 +181,7 @@ def main() -> None:
     server = ServerProcess(env, tmp / "serve.log").start()
     try:
         server.wait_ready()
-        result = asyncio.run(soak(args, server, env, tmp))
+        result = asyncio.run(soak(args, server, env, tmp, mongo.pid))
     finally:
         server.stop()
         mongo.kill()

@@ -143,6 +143,11 @@ def report(r: dict, args: argparse.Namespace) -> bool:
         f"server CPU: {cpu:.0f} s ({cpu / r['seconds']:.0%} of a core); {per_request:.2f} ms "
         f"per request, or {per_event:.0f} us per delivered event, were it all theirs"
     )
+    seconds = r["seconds"]
+    print(f"  during the load, MongoDB (SecantusDB, its own process) used "
+          f"{r['mongo_cpu_seconds']:.0f} s ({r['mongo_cpu_seconds'] / seconds:.0%} of a core), "
+          f"Postgres (this database's backends) {r['pg_cpu_seconds']:.0f} s "
+          f"({r['pg_cpu_seconds'] / seconds:.0%})")  # fmt: skip
     print("other processes (CPU %, 100 = one core), sampled every minute:")
     totals: dict[str, list[float]] = defaultdict(list)
     for snapshot in r["others"]:

@@ -113,7 +113,8 @@ async def _admin_created(w: World) -> Expect:
 @scenario("admin.removed")
 async def _admin_removed(w: World) -> Expect:
     a, b, ana = await admin(w), await admin(w), await w.users.create("Ana")
-    (watching,) = await listen_as_admin(w, a)
+    watching, removed = await listen_as_admin(w, a, b)
     (u,) = await w.listen(ana)
     await admin_call(w, "DELETE", f"/admins/{b.id}", a)
-    return Expect([(watching, ADMINS)], [u])
+    await removed.wait_for("session.ended")  # told, after the event, then cut
+    return Expect([(watching, ADMINS), (removed, ADMINS)], [u])
