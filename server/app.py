@@ -22,6 +22,8 @@ from server import __version__, embedded
 from server.domain.clock import Clock, SystemClock
 from server.domain.notification_rules import Audience
 from server.handlers.admin_ops import process_probe_middleware
+from server.handlers.body_limits import body_limit_middleware
+from server.handlers.cors import cors_middleware, setup_cors
 from server.handlers.errors import error_middleware
 from server.handlers.metrics_middleware import metrics_middleware
 from server.handlers.openapi import build_openapi
@@ -240,7 +242,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             request_log_middleware(),
             metrics_middleware,
             process_probe_middleware,
+            cors_middleware(settings.allowed_origins),
             error_middleware,
+            body_limit_middleware,
         ],
         client_max_size=max(settings.max_body_bytes, settings.max_upload_bytes),
     )
@@ -287,6 +291,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         ]
     )
     setup_security_headers(app)
+    setup_cors(app)
     setup_realtime(app)  # Socket.IO at /socket.io/; its loops start after the scheduler
     app[ENDPOINTS] = setup_routes(app)
     app[OPENAPI_DOC] = LazyDocument(partial(build_openapi, app[ENDPOINTS], version=__version__))

@@ -35,6 +35,8 @@ CLOCK = web.AppKey("clock", Clock)
 JWT_SECRET = web.AppKey("jwt_secret", str)
 TOKEN_CACHE = web.AppKey("token_cache", TokenStateCache)
 ENDPOINTS = web.AppKey("endpoints", list[Endpoint])
+# The endpoint behind each aiohttp route (what the request-wide middlewares look up).
+ROUTE_ENDPOINTS = web.AppKey("route_endpoints", dict[web.AbstractRoute, Endpoint])
 OPENAPI_DOC = web.AppKey("openapi_doc", LazyDocument)
 # Named checks /readyz runs; a subsystem that can fail on its own (e.g. Redis) adds one.
 READINESS_CHECKS = web.AppKey(

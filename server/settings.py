@@ -81,7 +81,8 @@ class Settings(BaseSettings):
 
     # HTTP
     # Browser origins (scheme://host[:port]) allowed besides the server's own; none by default
-    # (the mobile app sends no Origin, the admin console is same-origin). Socket.IO checks it.
+    # (the mobile app sends no Origin, the admin console is same-origin). Socket.IO and HTTP
+    # (server/handlers/cors.py) both hold browsers to it.
     allowed_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(1 * 1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(25 * 1024 * 1024, ge=1024)

@@ -32,6 +32,7 @@ pytest_plugins = [
     "tests.factories",
     "tests.delivery_helpers",
     "tests.admin_helpers",
+    "tests.walk_helpers",
     "tests.fakes.brevo",
     "tests.fakes.datadog_api",
     "tests.fakes.supabase_storage",

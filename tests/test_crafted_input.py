@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,12 +16,10 @@ from tests.assignment_helpers import (
     PDF,
     assignment_body,
     create_assignment,
-    published,
-    submit,
-    upload,
 )
-from tests.course_helpers import API, Cast, cast, course_body
+from tests.course_helpers import API, course_body
 from tests.route_walk import concrete, endpoints
+from tests.walk_helpers import assert_error_shape, schema_fields, send, written
 
 EXTREMES = {
     "date-time": ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1899-12-31T23:00:00Z"],
@@ -38,7 +35,6 @@ BASES: dict[str, dict[str, Any]] = {
     "RuleCreate": {"title": "Conduct", "description": "Be kind."},
     "RuleUpdate": {},
 }
-TABLES = ("courses", "assignments", "submissions", "uploads", "course_feedback", "outbox")
 
 
 def b64(value: Any) -> str:
@@ -80,56 +76,6 @@ EDGES = [
 ]
 
 
-@dataclass
-class World:
-    c: Cast
-    ids: dict[str, str]
-    admin_headers: dict[str, str]
-
-    def headers_for(self, path: str) -> dict[str, str]:
-        """Admin routes are walked as an admin, the rest as the course's owner."""
-        return self.admin_headers if path.startswith(f"{API}/admin") else self.c.owner.headers
-
-
-@pytest.fixture
-async def world(client, users, admins) -> World:
-    c = await cast(client, users, "grade")
-    a = await published(client, c.owner, c.course_id)
-    s = await (await submit(client, c.student, a["id"])).json()
-    up = await (await upload(client, c.student, PDF, "x.pdf", "application/pdf")).json()
-    module = await client.post(
-        f"{API}/courses/{c.course_id}/modules", json={"title": "M"}, headers=c.owner.headers
-    )
-    ids = {
-        "course_id": c.course_id, "assignment_id": a["id"], "submission_id": s["id"],
-        "file_id": up["file_id"], "user_id": str(c.student.id),
-        "module_id": (await module.json())["id"],
-    }  # fmt: skip
-    return World(c, ids, (await admins.create()).headers)
-
-
-async def written(db) -> dict[str, int]:
-    return {t: await db.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}
-
-
-def assert_error_shape(body: dict) -> dict:
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
-    return body["error"]
-
-
-def schema_fields(model: type, formats: tuple[str, ...]) -> dict[str, str]:
-    """Top-level fields whose JSON schema (or one of its alternatives) has one of `formats`
-    (`date`, `date-time`) or type string (`string`)."""
-    schema = model.model_json_schema(by_alias=True)
-    found = {}
-    for name, prop in schema.get("properties", {}).items():
-        for alt in [prop, *prop.get("anyOf", [])]:
-            kind = alt.get("format") if "format" in alt else alt.get("type")
-            if kind in formats and "enum" not in alt and "const" not in alt:
-                found[name] = kind
-    return found
-
-
 async def test_tampered_cursors_on_every_paged_route(client, app, world, db):
     paged = [ep for ep in endpoints(app) if ep.query and "cursor" in ep.query.model_fields]
     assert len(paged) >= 8
@@ -151,17 +97,6 @@ async def test_tampered_cursors_on_every_paged_route(client, app, world, db):
                 refused = error["code"] == "invalid_cursor" or fields == {"query.cursor"}
                 assert refused, (where, error)
     assert await written(db) == before
-
-
-async def send(client, world: World, ep, where: str, fields: dict[str, Any]):
-    """`fields` as the body or the query of `ep`, as the course's owner."""
-    return await client.request(
-        ep.method,
-        concrete(ep.path, **world.ids),
-        json=fields if where == "body" else None,
-        params=fields if where == "query" else None,
-        headers=world.headers_for(ep.path),
-    )
 
 
 async def test_dates_out_of_range_in_every_body_and_query(client, app, world, db):

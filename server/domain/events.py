@@ -30,6 +30,9 @@ def submissions_stream(assignment_id: uuid.UUID) -> str:
 
 
 ADMIN_AUDIT_STREAM = "admin:audit"
+# Every admin: changes to the admin accounts themselves (`admin.created`, `admin.removed`).
+ADMINS_STREAM = "admins"
+# Every user: what concerns all of them (the platform's rules).
 GLOBAL_STREAM = "global"
 
 

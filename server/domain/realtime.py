@@ -11,7 +11,15 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from server.domain.events import course_staff_stream, course_stream, submissions_stream, user_stream
+from server.domain.events import (
+    ADMIN_AUDIT_STREAM,
+    ADMINS_STREAM,
+    GLOBAL_STREAM,
+    course_staff_stream,
+    course_stream,
+    submissions_stream,
+    user_stream,
+)
 
 STAFF_ROLES = frozenset({"owner", "assistant"})
 # Events after which the rooms of `data.user_id` in `data.course_id` must be recomputed.
@@ -29,8 +37,9 @@ MEMBERSHIP_EVENTS = frozenset(
 
 
 def streams_of(user_id: uuid.UUID, roles: Iterable[tuple[uuid.UUID, str]]) -> set[str]:
-    """The server-managed rooms of a user: their own, each course's, and staff rooms."""
-    streams = {user_stream(user_id)}
+    """The server-managed rooms of a user: their own, everyone's, each course's, and staff
+    rooms."""
+    streams = {user_stream(user_id), GLOBAL_STREAM}
     for course_id, role in roles:
         streams.add(course_stream(course_id))
         if role in STAFF_ROLES:
@@ -137,7 +146,9 @@ class ConnectAuth(BaseModel):
 # Socket.IO addressing: admin streams live in their own namespace under short room names.
 ADMIN_NAMESPACE = "/admin"
 USER_NAMESPACE = "/"
-_ADMIN_ROOMS = {"admin:audit": "audit"}
+_ADMIN_ROOMS = {ADMIN_AUDIT_STREAM: "audit", ADMINS_STREAM: "admins"}
+# What every admin socket hears: the audit feed and the admin accounts' own changes.
+ADMIN_STREAMS = frozenset(_ADMIN_ROOMS)
 
 
 def route(stream: str) -> tuple[str, str]:

@@ -10,7 +10,8 @@ PyJWT's decode checks each base64 character in a Python loop (its fix for GHSA-h
 and took about 40 us a token, the largest single cost of a socket connect in a reconnect storm
 (bench/realtime). The checks are the same: the base64url alphabet without padding (one compiled
 regex) in its canonical form, `alg` exactly HS256 (never "none", never an asymmetric key
-confusion), and a constant-time comparison of the HMAC-SHA256 signature.
+confusion), and a constant-time comparison of the HMAC-SHA256 signature. Claims we never issue
+(`aud`, `nbf`) and an issue time in the future refuse the token.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class AccessClaims:
     token_version: int
     expires_at: datetime
     realm: str = "user"  # "admin" tokens are issued by the administration realm
+    issued_at: datetime | None = None
 
 
 def issue_access_token(
@@ -63,11 +65,19 @@ def issue_access_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+# How far ahead of this process's clock another process's may be when it issues a token.
+ISSUED_AT_LEEWAY = timedelta(seconds=60)
+
+
 def decode_access_token(*, secret: str, token: str, now: datetime) -> AccessClaims:
-    """Verify signature, algorithm, type and expiry; raise `Unauthenticated` with a code."""
+    """Verify signature, algorithm, type, audience, issue time and expiry; raise
+    `Unauthenticated` with a code."""
     claims = _verified_claims(secret, token)
     if claims.expires_at <= now:
         raise Unauthenticated("The access token has expired.", code="token_expired")
+    if claims.issued_at is not None and claims.issued_at > now + ISSUED_AT_LEEWAY:
+        # Never issued by us: our tokens are dated by the clock that checks them.
+        raise Unauthenticated("The access token is not valid.", code="token_invalid")
     return claims
 
 
@@ -81,11 +91,16 @@ def _verified_claims(secret: str, token: str) -> AccessClaims:
         claims = _verified_payload(secret.encode(), token)
         if any(name not in claims for name in _REQUIRED) or claims["typ"] != ACCESS:
             raise ValueError("not an access token")
+        if "aud" in claims or "nbf" in claims:
+            # We issue neither: a token naming an audience was meant for some other service
+            # (PyJWT refuses it likewise when no audience is expected).
+            raise ValueError("a claim we never issue")
         return AccessClaims(
             uuid.UUID(str(claims["sub"])),
             int(claims["ver"]),
             datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
             str(claims.get("realm", "user")),
+            datetime.fromtimestamp(int(claims["iat"]), tz=UTC) if "iat" in claims else None,
         )
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError, binascii.Error):
         raise Unauthenticated("The access token is not valid.", code="token_invalid") from None

@@ -79,9 +79,12 @@ MAX_DETAIL_TEXT = 200
 
 
 def _short(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > MAX_DETAIL_TEXT:
-        return value[:MAX_DETAIL_TEXT] + "…"
-    return value
+    if not isinstance(value, str):
+        return value
+    if len(value) > MAX_DETAIL_TEXT:
+        value = value[:MAX_DETAIL_TEXT] + "…"
+    # A detail may echo a client's key, and JSON cannot carry a lone surrogate: spell it out.
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def capped_details(details: list[dict[str, Any]]) -> list[dict[str, Any]]:

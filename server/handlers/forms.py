@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from server.domain.file_types import base_name
 from server.handlers.errors import ApiError
 from server.handlers.io import nul_character, too_large
 
@@ -45,32 +46,48 @@ def _check_headers(part: BodyPartReader) -> None:
         raise bad_form("The file name contains control characters.")
 
 
-async def _read_bytes(part: BodyPartReader, cap: int) -> bytes:
+class _Budget:
+    """What the whole form may still hold: a part's own cap bounds one part, this bounds how
+    many parts a body may send (10,000 text fields of 64 KB each would be 640 MB)."""
+
+    def __init__(self, total: int) -> None:
+        self.left = total
+        self.total = total
+
+    def spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise too_large(self.total)
+
+
+async def _read_bytes(part: BodyPartReader, cap: int, budget: _Budget) -> bytes:
     chunks, size = [], 0
     while chunk := await part.read_chunk(1 << 16):
         size += len(chunk)
         if size > cap:
             raise too_large(cap)
+        budget.spend(len(chunk))
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 async def _read_parts(reader: MultipartReader, form: Form, cap: int) -> None:
+    budget = _Budget(cap + MULTIPART_OVERHEAD)
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader):
             raise bad_form("Nested multipart bodies are not accepted.")
         _check_headers(part)
         if part.name == FILE_FIELD and form.data is None:
-            form.filename = part.filename
-            form.data = await _read_bytes(part, cap)
+            form.filename = base_name(part.filename)
+            form.data = await _read_bytes(part, cap, budget)
         elif part.name:
-            raw = await _read_bytes(part, MAX_TEXT_FIELD)
+            raw = await _read_bytes(part, MAX_TEXT_FIELD, budget)
             text = raw.decode("utf-8")  # strict: a UnicodeDecodeError is a ValueError
             if "\x00" in text:
                 raise nul_character(f"body.{part.name}")
             form.texts[part.name] = text
         else:
-            await part.release()
+            await _read_bytes(part, MAX_TEXT_FIELD, budget)  # dropped, but counted
     if not reader.at_eof():
         raise bad_form("The multipart body ends before its closing boundary.")
 

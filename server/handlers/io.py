@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any, TypeVar
 
@@ -45,29 +46,60 @@ def nul_character(field: str) -> ApiError:
     )
 
 
-def _nul_path(data: Any) -> str | None:
-    """Where the first string (value or key) holding a NUL is, as `a.0.b`; None if nowhere.
-    Postgres refuses NUL in text, so it is refused here, once, for every route. Iterative:
-    the body may be nested as deep as the JSON parser allowed."""
+def lone_surrogate(field: str) -> ApiError:
+    return ApiError(
+        422,
+        "invalid_unicode",
+        "Text must be valid Unicode: a lone surrogate (U+D800-U+DFFF) was sent.",
+        [{"field": field}],
+    )
+
+
+# NUL: Postgres refuses it in text. A lone surrogate (JSON allows "\ud800" unpaired) is not
+# Unicode text at all: encoding it to UTF-8 for Postgres or BSON for Mongo fails deep inside a
+# use case, mid-transaction. Both are refused here, once, for every route.
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _bad_text(data: Any) -> tuple[str, str] | None:
+    """Where the first string (value or key) holding a NUL or a lone surrogate is, as
+    (`a.0.b`, the character); None if nowhere. Iterative: the body may be nested as deep as
+    the JSON parser allowed."""
     stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
     while stack:
         value, path = stack.pop()
         if isinstance(value, str):
-            if "\x00" in value:
-                return ".".join(path)
+            if found := _BAD_TEXT.search(value):
+                return ".".join(path), found.group()
         elif isinstance(value, dict):
             for key, item in value.items():
-                if "\x00" in key:
-                    return ".".join((*path, key))
+                if found := _BAD_TEXT.search(key):
+                    return ".".join((*path, key)), found.group()
                 stack.append((item, (*path, key)))
         elif isinstance(value, list):
             stack.extend((item, (*path, str(i))) for i, item in enumerate(value))
     return None
 
 
-def refuse_nul(data: Any, where: str) -> None:
-    if (path := _nul_path(data)) is not None:
-        raise nul_character(".".join(p for p in (where, path) if p))
+def refuse_bad_text(data: Any, where: str) -> None:
+    if (found := _bad_text(data)) is not None:
+        path, char = found
+        field = ".".join(p for p in (where, path) if p)
+        raise nul_character(field) if char == "\x00" else lone_surrogate(field)
+
+
+async def read_capped(request: web.Request, cap: int) -> bytes:
+    """The raw body, refusing (413) anything over `cap` without buffering more than cap+1:
+    a chunked body has no Content-Length to refuse it by before reading."""
+    if request.content_length is not None and request.content_length > cap:
+        raise too_large(cap)
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > cap:
+            raise too_large(cap)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def read_json(request: web.Request, model: type[M]) -> M:
@@ -78,19 +110,14 @@ async def read_json(request: web.Request, model: type[M]) -> M:
             "Send the body as application/json.",
             [{"content_type": request.content_type}],
         )
-    cap = request.app[SETTINGS].max_body_bytes
-    if request.content_length is not None and request.content_length > cap:
-        raise too_large(cap)
-    raw = await request.read()  # aiohttp itself stops at client_max_size (the upload cap)
-    if len(raw) > cap:
-        raise too_large(cap)
+    raw = await read_capped(request, request.app[SETTINGS].max_body_bytes)
     try:
         data = json.loads(raw) if raw else None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed_json", f"The body is not valid JSON: {exc}") from None
     except RecursionError:
         raise ApiError(400, "malformed_json", "The body is nested too deeply.") from None
-    refuse_nul(data, "body")
+    refuse_bad_text(data, "body")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -102,7 +129,7 @@ def read_query(request: web.Request, model: type[M]) -> M:
     for key in request.query:
         values = request.query.getall(key)
         params[key] = values if len(values) > 1 else values[0]
-    refuse_nul(params, "query")
+    refuse_bad_text(params, "query")
     try:
         return model.model_validate(params)
     except ValidationError as exc:

@@ -29,7 +29,7 @@ from server.handlers import (
     users,
 )
 from server.handlers.routing import Endpoint, RouteTable, add_tables
-from server.keys import READINESS_CHECKS
+from server.keys import READINESS_CHECKS, ROUTE_ENDPOINTS
 
 TABLES: list[RouteTable] = [
     health.routes,
@@ -60,4 +60,5 @@ TABLES: list[RouteTable] = [
 
 def setup_routes(app: web.Application) -> list[Endpoint]:
     app[READINESS_CHECKS].update(postgres=health.postgres_ready, mongo=health.mongo_ready)
-    return add_tables(app, TABLES)
+    endpoints, app[ROUTE_ENDPOINTS] = add_tables(app, TABLES)
+    return endpoints

@@ -55,6 +55,8 @@ class Endpoint:
     errors: tuple[int, ...] = ()
     # Other success statuses with the same body (e.g. 200 when a 201 route finds it exists).
     also: tuple[int, ...] = ()
+    # Largest request body accepted (413 past it); None: by what the route takes (body_limits).
+    max_body: int | None = None
 
 
 @dataclass
@@ -78,6 +80,7 @@ class RouteTable:
         raw_response: tuple[str, ...] = (),
         errors: tuple[int, ...] = (),
         also: tuple[int, ...] = (),
+        max_body: int | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
@@ -96,6 +99,7 @@ class RouteTable:
                     raw_response=raw_response,
                     errors=errors,
                     also=also,
+                    max_body=max_body,
                 )
             )
             return handler
@@ -118,10 +122,14 @@ class RouteTable:
         return self.route("DELETE", path, **kw)  # type: ignore[arg-type]
 
 
-def add_tables(app: web.Application, tables: list[RouteTable]) -> list[Endpoint]:
+def add_tables(
+    app: web.Application, tables: list[RouteTable]
+) -> tuple[list[Endpoint], dict[web.AbstractRoute, Endpoint]]:
+    """Register every endpoint; the endpoints, and the endpoint behind each aiohttp route."""
     endpoints: list[Endpoint] = []
+    by_route: dict[web.AbstractRoute, Endpoint] = {}
     for table in tables:
         for ep in table.endpoints:
-            app.router.add_route(ep.method, ep.path, ep.handler)
+            by_route[app.router.add_route(ep.method, ep.path, ep.handler)] = ep
             endpoints.append(ep)
-    return endpoints
+    return endpoints, by_route

@@ -59,8 +59,9 @@ async def get_file(request: web.Request) -> web.Response:
         actor_id=user.user_id,
         file_id=file_id,
     )
-    # Header values must stay printable ASCII whatever the uploader named the file.
-    safe_name = "".join(c for c in found.filename if 32 <= ord(c) < 127 and c not in '"\\')
+    # Header values must stay printable ASCII whatever the uploader named the file, and name
+    # no path, not even percent-encoded (some browsers decode `%2F` in `filename`).
+    safe_name = "".join(c for c in found.filename if 32 <= ord(c) < 127 and c not in '"\\/%')
     return web.Response(
         body=found.data,
         content_type=found.content_type,

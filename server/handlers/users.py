@@ -17,24 +17,11 @@ from server.domain.users import (
 )
 from server.handlers.accounts_common import accounts_env
 from server.handlers.auth_context import request_context, require_user
-from server.handlers.io import json_response, path_uuid, read_json, read_query, too_large
+from server.handlers.io import json_response, path_uuid, read_capped, read_json, read_query
 from server.handlers.routing import RouteTable
 from server.services import profiles, recovery
 
 routes = RouteTable(tag="users", prefix="/api/v1/users")
-
-
-async def read_capped(request: web.Request, cap: int) -> bytes:
-    """The raw body, refusing (413) anything over `cap` without buffering more than cap+1."""
-    if request.content_length is not None and request.content_length > cap:
-        raise too_large(cap)
-    chunks, size = [], 0
-    async for chunk in request.content.iter_chunked(1 << 16):
-        size += len(chunk)
-        if size > cap:
-            raise too_large(cap)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @routes.get("/me", summary="My profile (public and private fields)", response=UserRead)
@@ -85,6 +72,7 @@ async def change_password(request: web.Request) -> web.Response:
     raw_body={mime: "JPEG, PNG or WebP, recognised by its bytes" for mime in PHOTO_TYPES},
     response=UserRead,
     errors=(413, 422),
+    max_body=PHOTO_MAX_BYTES,
 )
 async def put_photo(request: web.Request) -> web.Response:
     principal = await require_user(request)

@@ -72,6 +72,19 @@ class DirectEngineIOServer(engineio.AsyncServer):
     def create_queue(self, *args: Any, **kwargs: Any) -> DirectQueue:  # type: ignore[override]
         return DirectQueue()
 
+    async def disconnect(self, sid: str | None = None) -> None:
+        """Engine.IO closes a socket and then waits for its queue to drain. A long-polling
+        client that is not polling never drains it, so the request that caused the close (an
+        oversized or unknown packet POSTed) hung for ever; the CLOSE packet is queued all the
+        same, for the client's next poll."""
+        if sid is None:
+            return await super().disconnect()
+        socket = self.sockets.get(sid)
+        if socket is not None:
+            await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+            self.sockets.pop(sid, None)
+        return None
+
     def start_background_task(self, target: Any, *args: Any, **kwargs: Any) -> Any:
         # Engine.IO keeps one task per socket asleep until its next ping; a timer does the same
         # for a fraction of the memory.

@@ -20,7 +20,6 @@ from pydantic import BaseModel, ValidationError
 from server.domain import realtime as rules
 from server.domain.admin_audit import AuditSubscribe
 from server.domain.errors import DomainError, Unauthenticated
-from server.domain.events import ADMIN_AUDIT_STREAM
 from server.keys import CLOCK, JWT_SECRET, MONGO_DB, PG_POOL, SETTINGS, TOKEN_CACHE
 from server.realtime.admin_feed import audit_filter
 from server.realtime.batching import Batcher
@@ -184,7 +183,8 @@ class UserNamespace(BaseNamespace):
 
 class AdminNamespace(BaseNamespace):
     """Active admins only; room `audit` carries the `admin:audit` stream (every audit entry),
-    which `subscribe {actions, target_kind}` narrows for the socket."""
+    which `subscribe {actions, target_kind}` narrows for the socket, and room `admins` the
+    `admins` stream (admin accounts created and removed)."""
 
     events = {
         "subscribe": (AuditSubscribe, "handle_subscribe"),
@@ -201,7 +201,7 @@ class AdminNamespace(BaseNamespace):
             )
         except Unauthenticated as exc:
             raise refuse(exc.code, exc.message) from None
-        await self._start(sid, identity, {ADMIN_AUDIT_STREAM}, creds.resume)
+        await self._start(sid, identity, set(rules.ADMIN_STREAMS), creds.resume)
 
     async def handle_subscribe(self, state: ClientState, request: AuditSubscribe) -> dict:
         state.accepts = audit_filter(request)

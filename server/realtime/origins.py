@@ -5,7 +5,7 @@ open a websocket to any host: without this check, a page on another site could t
 server with whatever the browser holds for it. Allowed: the origins in `ALLOWED_ORIGINS` and the
 server's own (the `Host` the request was sent to: the admin console served by this process).
 Requests without `Origin` (the mobile app, server-to-server clients) are not browsers' and are
-not checked here; tokens gate them.
+not checked here; tokens gate them. HTTP uses the same check (`server/handlers/cors.py`).
 """
 
 from __future__ import annotations

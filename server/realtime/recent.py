@@ -11,9 +11,17 @@ from typing import Any
 
 
 class RecentEnvelopes:
-    def __init__(self, *, per_stream: int = 256, streams: int = 2000) -> None:
+    """Bounded per stream, in streams, and in total. The total matters: 2,000 streams of 256
+    envelopes (about 1.5 KB each with its packet) would be 750 MB, and a soak of 500 users
+    (bench/soak) grew the process by 6 MB a minute filling it with their own streams' events."""
+
+    def __init__(
+        self, *, per_stream: int = 256, streams: int = 2000, envelopes: int = 16_384
+    ) -> None:
         self.per_stream = per_stream
         self.max_streams = streams
+        self.max_envelopes = envelopes
+        self._count = 0
         self._streams: OrderedDict[str, dict[int, tuple[dict[str, Any], Any]]] = OrderedDict()
 
     def add(self, envelope: dict[str, Any], packet: Any = None) -> None:
@@ -21,13 +29,19 @@ class RecentEnvelopes:
         recent = self._streams.get(stream)
         if recent is None:
             recent = self._streams[stream] = {}
-            if len(self._streams) > self.max_streams:
-                self._streams.popitem(last=False)  # least recently written stream
         else:
             self._streams.move_to_end(stream)
+        if envelope["seq"] not in recent:
+            self._count += 1
         recent[envelope["seq"]] = (envelope, packet)
         if len(recent) > self.per_stream:
             del recent[min(recent)]
+            self._count -= 1
+        # Least recently written streams go first; the one just written is the most recent.
+        while len(self._streams) > 1 and (
+            len(self._streams) > self.max_streams or self._count > self.max_envelopes
+        ):
+            self._count -= len(self._streams.popitem(last=False)[1])
 
     def between(
         self, stream: str, after: int, head: int

@@ -12,7 +12,7 @@ from server.domain.audit import changes_between
 from server.domain.clock import Clock
 from server.domain.context import RequestContext
 from server.domain.errors import Conflict, NotFound
-from server.domain.events import event
+from server.domain.events import ADMINS_STREAM, event
 from server.pg_pool import Pool
 from server.services.admin_intents import mongo_change
 from server.services.passwords import Passwords
@@ -21,7 +21,6 @@ from server.stores import credentials
 from server.stores.credentials import ADMINS
 
 # Admin account events have no reader but the realtime layer (a removed admin's sockets end).
-ADMINS_STREAM = "admins"
 KEY = "admins"  # one lock for every admin account change: "never the last one" needs it
 
 

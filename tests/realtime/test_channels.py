@@ -48,7 +48,7 @@ async def test_each_socket_hears_only_its_rooms(client, sockets, users, db, cloc
     await add_member(db, course, student.id, "student", clock.now())
     recs = {u.name: await sockets().connect(u.token) for u in (owner, assistant, student, other)}
     assert set(recs["A"].of("session.ready")[0]["streams"]) == {
-        user_stream(assistant.id), course_stream(course), course_staff_stream(course),
+        user_stream(assistant.id), "global", course_stream(course), course_staff_stream(course),
     }  # fmt: skip
     now = clock.now()
     await record(db, "course.updated", course_stream(course), at=now, course_id=str(course))
@@ -176,7 +176,7 @@ async def test_sockets_are_dropped_when_the_token_stops_counting(
 async def test_admin_namespace_takes_admin_tokens(client, sockets, db, admins, clock):
     admin = await admins.create()
     rec = await sockets("/admin").connect(admin.token)
-    assert set(rec.of("session.ready")[0]["streams"]) == {"admin:audit"}
+    assert set(rec.of("session.ready")[0]["streams"]) == {"admin:audit", "admins"}
     await record(db, "audit.entry", "admin:audit", at=clock.now(), action="user.blocked")
     got = await rec.wait_until(
         lambda: [e for e in rec.of("audit.entry") if e["data"] == {"action": "user.blocked"}]

@@ -31,7 +31,7 @@ async def test_replay_after_a_disconnect_then_live(client, sockets, users, db, c
     await again.wait_until(lambda: len(again.envelopes()) == 6)
     assert seqs(again, stream) == [4, 5, 6, 7, 8, 9]
     assert [e["data"]["n"] for e in again.envelopes()] == [3, 4, 5, 6, 7, 8]
-    assert again.of("session.ready")[0]["streams"] == {stream: 8}  # replay came first
+    assert again.of("session.ready")[0]["streams"] == {stream: 8, "global": 0}  # replay first
     assert again.events.index(("session.ready", again.of("session.ready")[0])) == 5
 
 

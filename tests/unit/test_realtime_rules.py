@@ -15,6 +15,7 @@ def test_streams_of_a_user_follow_their_course_roles():
     streams = rules.streams_of(user, [(taught, "assistant"), (studied, "student")])
     assert streams == {
         f"user:{user}",
+        "global",
         f"course:{taught}",
         f"course:{taught}:staff",
         f"course:{studied}",
@@ -100,3 +101,20 @@ def test_recent_envelopes_serve_only_complete_ranges():
     recent.add({"stream": "u", "seq": 1})  # a third stream evicts the least recent ("s")
     assert recent.between("s", 3, 4) is None
     assert recent.between("u", 0, 1) == [({"stream": "u", "seq": 1}, None)]
+
+
+def test_recent_envelopes_are_bounded_in_total():
+    from server.realtime.recent import RecentEnvelopes
+
+    recent = RecentEnvelopes(per_stream=100, streams=1000, envelopes=10)
+    for n in range(8):
+        recent.add({"stream": "busy", "seq": n + 1})
+    for user in range(5):  # quiet streams, one envelope each: the busiest written least lately
+        recent.add({"stream": f"user:{user}", "seq": 1})
+    assert recent.between("busy", 0, 8) is None  # evicted whole, as least recently written
+    assert all(recent.between(f"user:{u}", 0, 1) for u in range(5))
+    recent.add({"stream": "user:4", "seq": 1})  # the same envelope again counts once
+    for n in range(10):
+        recent.add({"stream": "busy", "seq": n + 1})
+    assert len(recent.between("busy", 0, 10)) == 10
+    assert all(recent.between(f"user:{u}", 0, 1) is None for u in range(5))

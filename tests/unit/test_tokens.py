@@ -106,3 +106,24 @@ def test_only_compact_canonical_hs256_tokens_with_every_claim_pass():
         "",
     ]
     assert [code_of(t, clock) for t in refused] == ["token_invalid"] * len(refused)
+
+
+def test_claims_we_never_issue_and_a_future_issue_time_are_refused():
+    clock = ManualClock()
+    now = int(clock.now().timestamp())
+    claims = {"sub": str(uuid.uuid4()), "ver": 0, "iat": now, "exp": now + 300, "typ": "access"}
+
+    def signed(**changes) -> str:
+        return jwt.encode({**claims, **changes}, SECRET, algorithm="HS256")
+
+    assert decode_access_token(secret=SECRET, token=signed(), now=clock.now())
+    # Issued by a process whose clock is a little ahead: still ours.
+    assert decode_access_token(secret=SECRET, token=signed(iat=now + 30), now=clock.now())
+    refused = [
+        signed(aud="another-service"),
+        signed(aud=["classconnect"]),  # we name no audience, so any is someone else's
+        signed(nbf=now),
+        signed(iat=now + 3600),  # issued in the future: forged or from a broken clock
+        signed(iat=now + 3600, exp=now + 7200),
+    ]
+    assert [code_of(t, clock) for t in refused] == ["token_invalid"] * len(refused)
