@@ -145,5 +145,6 @@ async def test_no_device_is_skipped_and_stale_tokens_are_not_used(
     found = await settle(mongo, ids, all_in("sent", "skipped"))
     assert [found[i] for i in ids] == ["skipped", "skipped", "sent"]
     assert {(await delivery(mongo, i))["reason"] for i in ids[:2]} == {"no_device"}
-    assert await delivery_worker.prune_devices() == 1
+    # The worker's own periodic pass may have pruned it first: what matters is what is left.
+    await delivery_worker.prune_devices()
     assert [r["token"] for r in await db.fetch("SELECT token FROM devices")] == ["recent"]
