@@ -1,4 +1,4 @@
-"""One rule to 10,000 users: how the notification writes and the email sending scale.
+"""Notifications at scale: one rule to 10,000 users (inbox writes, email), and event -> live.
 
 Mongo is SecantusDB in a process of its own (bench/support.py); Brevo is the local stand-in
 (tests/fakes/brevo.py) on loopback, driven by the real brevo-python client. Each phase runs
@@ -15,8 +15,12 @@ process, and the Mongo process).
 2. email: the delivery worker sends those 10,000 emails through Brevo: number of calls (goal
    <= 10) and time, against the floor of the same 10,000 emails sent as 1,000-version batches
    straight through the transport (no queue, no claims, no log).
+3. live: event -> live `notification.created` p99 through a real `classconnect serve`, against
+   the spine's and the realtime bench's paced floors measured in the same run, with server CPU
+   per notification (bench/notifications_live.py says how).
 
-    python -m bench.notifications [--users 10000] [--rounds 3] [--target module:function]
+    python -m bench.notifications [--phases fanout,email,live] [--users 10000] [--rounds 3]
+        [--target module:function] [--students 300 --publishes 20 --rate 0.5 --runs 3]
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from aiohttp.test_utils import TestServer
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from bench import notifications_live
 from bench.support import start_mongo
 from server.domain.clock import ManualClock
 from server.domain.deliveries import NewDelivery, delivery_id
@@ -205,6 +210,16 @@ def summary(rounds: list[dict[str, float]], key: str, unit: str = "", scale: flo
 
 
 async def main(args: argparse.Namespace) -> None:
+    phases = set(args.phases.split(","))
+    if unknown := phases - {"fanout", "email", "live"}:
+        raise SystemExit(f"unknown phases: {', '.join(sorted(unknown))}")
+    if phases & {"fanout", "email"}:
+        await fanout_and_email(args, email="email" in phases)
+    if "live" in phases:
+        await notifications_live.main(args)
+
+
+async def fanout_and_email(args: argparse.Namespace, *, email: bool) -> None:
     target = target_from(args.target)
     with tempfile.TemporaryDirectory() as tmp:
         mongo_proc, uri = start_mongo(Path(tmp))
@@ -216,7 +231,7 @@ async def main(args: argparse.Namespace) -> None:
                 db = client[f"bench_{r}"]
                 await ensure_indexes(db)
                 fanouts.append(await fanout_round(db, target, args.users, cpu))
-                if args.target == "deliveries":
+                if email and args.target == "deliveries":
                     emails.append(await email_round(db, args.users, cpu))
                 await client.drop_database(f"bench_{r}")
                 line = f"round {r + 1}: fan-out {fanouts[-1]['ratio']:.2f}x"
@@ -248,4 +263,6 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--target", default="deliveries")
+    parser.add_argument("--phases", default="fanout,email,live")
+    notifications_live.add_arguments(parser)
     asyncio.run(main(parser.parse_args()))

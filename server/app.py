@@ -29,6 +29,7 @@ from server.handlers.metrics_middleware import metrics_middleware
 from server.handlers.openapi import build_openapi
 from server.handlers.request_log import request_log_middleware
 from server.handlers.routes import setup_routes
+from server.handlers.routing import LazyDocument
 from server.handlers.security_headers import setup_security_headers
 from server.jobs.admin_jobs import admin_ctx
 from server.jobs.at_risk_digest import at_risk_digest_ctx
@@ -69,6 +70,8 @@ from server.pg_pool import open_pool
 from server.realtime.setup import setup_realtime
 from server.services.admin_audit import audit_consumer
 from server.services.admin_metrics import ProcessProbe
+from server.services.datadog_recipients import datadog_recipients_consumer
+from server.services.datadog_sync import datadog_api_from
 from server.services.forum_followers import thread_followers
 from server.services.notification_consumer import notifications_consumer
 from server.services.passwords import Passwords
@@ -257,6 +260,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[CONSUMERS] = [lambda app: notifications_consumer(app[MONGO_DB], audiences=followers)]
     if settings.audit_consumer_enabled:
         app[CONSUMERS].append(lambda app: audit_consumer(app[MONGO_DB]))
+    # Without both Datadog keys, `classconnect datadog-sync` at deploy time sets the monitors'
+    # recipients; the full sync catches up whenever the keys are configured.
+    if (datadog := datadog_api_from(settings)) is not None:
+        recipients = partial(datadog_recipients_consumer, settings=settings, api=datadog)
+        app[CONSUMERS].append(lambda app: recipients(db=app[MONGO_DB]))
     app[PASSWORDS] = Passwords(
         time_cost=settings.password_hash_time_cost,
         memory_kib=settings.password_hash_memory_kib,
@@ -286,5 +294,5 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     setup_cors(app)
     setup_realtime(app)  # Socket.IO at /socket.io/; its loops start after the scheduler
     app[ENDPOINTS] = setup_routes(app)
-    app[OPENAPI_DOC] = build_openapi(app[ENDPOINTS], version=__version__)
+    app[OPENAPI_DOC] = LazyDocument(partial(build_openapi, app[ENDPOINTS], version=__version__))
     return app

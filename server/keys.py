@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiojobs
 import socketio
@@ -12,7 +12,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from server.domain.clock import Clock
-from server.handlers.routing import Endpoint
+from server.handlers.routing import Endpoint, LazyDocument
 from server.jobs.mailer import Mailer
 from server.jobs.push_transports import PushTransport
 from server.jobs.wakeup import Broadcast
@@ -37,7 +37,7 @@ TOKEN_CACHE = web.AppKey("token_cache", TokenStateCache)
 ENDPOINTS = web.AppKey("endpoints", list[Endpoint])
 # The endpoint behind each aiohttp route (what the request-wide middlewares look up).
 ROUTE_ENDPOINTS = web.AppKey("route_endpoints", dict[web.AbstractRoute, Endpoint])
-OPENAPI_DOC = web.AppKey("openapi_doc", dict[str, Any])
+OPENAPI_DOC = web.AppKey("openapi_doc", LazyDocument)
 # Named checks /readyz runs; a subsystem that can fail on its own (e.g. Redis) adds one.
 READINESS_CHECKS = web.AppKey(
     "readiness_checks", dict[str, Callable[[web.Application], Awaitable[None]]]

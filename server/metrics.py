@@ -42,6 +42,11 @@ MAIL_PENDING = "mail.pending"  # gauge: emails not yet sent
 MAIL_RETRYING = "mail.retrying"  # gauge: unsent emails that already failed at least once
 MAIL_LAG = "mail.oldest_age_seconds"  # gauge: age of the oldest unsent email
 CONSUMER_LAG = "consumer.lag"  # gauge, tag consumer: relayed events it has yet to pass
+# Notification deliveries (Mongo), tag channel: due and waiting for a worker; held for later
+# (also tag hold: quiet, digest, grace); how long the longest-waiting due one has been due.
+DELIVERIES_PENDING = "notifications.deliveries.pending"  # gauge (capped, see stores)
+DELIVERIES_HELD = "notifications.deliveries.held"  # gauge
+DELIVERIES_LAG = "notifications.deliveries.oldest_due_age_seconds"  # gauge
 # Watched by monitors in config/datadog/monitors.json; sent by the notification delivery worker
 # (count: deliveries that exhausted their retries) and the audit-chain verifier (gauge: broken
 # links found by the last verification).
@@ -66,6 +71,9 @@ ALL_METRICS = frozenset(
         MAIL_RETRYING,
         MAIL_LAG,
         CONSUMER_LAG,
+        DELIVERIES_PENDING,
+        DELIVERIES_HELD,
+        DELIVERIES_LAG,
         NOTIFICATION_DELIVERIES_DEAD,
         AUDIT_VERIFY_BROKEN,
     }

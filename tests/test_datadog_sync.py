@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from server.domain.datadog_plan import MANAGED_TAG, Change
-from server.services.datadog_sync import load_config, sync_datadog, sync_datadog_if_configured
+from server.services.datadog_sync import load_config, sync_datadog
 from server.settings import Settings
 from server.stores.datadog_api import DatadogApi
 from tests.fakes.datadog_api import API_KEY, APP_KEY
@@ -107,19 +106,6 @@ async def test_an_edit_made_in_datadog_is_put_back(mongo, admins, datadog_api):
     ]  # fmt: skip
     assert changes(await sync(mongo, datadog_api)) == []
     assert len(datadog_api.dashboards) == DASHBOARDS  # matched by key, never duplicated
-
-
-async def test_the_admin_hook_needs_both_keys(mongo, admins, datadog_api, settings):
-    assert await sync_datadog_if_configured(settings=settings, db=mongo) == []
-    assert datadog_api.writes == []
-    settings.dd_api_key, settings.dd_app_key = SecretStr(API_KEY), SecretStr(APP_KEY)
-    settings.datadog_api_url = datadog_api.url
-    settings.datadog_config_dir = CONFIG
-    settings.datadog_notify_extra = ["oncall@example.com"]
-    actions = await sync_datadog_if_configured(settings=settings, db=mongo)
-    assert len(actions) == MONITORS + DASHBOARDS
-    assert all(m["message"].endswith("@bob@example.com @oncall@example.com")
-               for m in datadog_api.monitors.values())  # fmt: skip
 
 
 async def test_wrong_keys_are_refused_before_anything_is_written(mongo, admins, datadog_api):

@@ -47,7 +47,10 @@ async def test_committed_email_is_written_to_the_outbox(client, settings, db):
     assert sent["id"] == str(email_id)
     assert "123456" in sent["subject"] and "123456" in sent["text"] and "123456" in sent["html"]
     assert sent["params"] == {"name": "Ana", "pin": "123456", "minutes_valid": 10}
-    row = await mail_queue.find(db, email_id)
+    # The file is written before the mailer commits `sent_at`: wait for that commit.
+    async with asyncio.timeout(5):
+        while (row := await mail_queue.find(db, email_id))["sent_at"] is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
     assert row["sent_at"] == client.app[CLOCK].now() and row["attempts"] == 1
 
 
@@ -108,6 +111,7 @@ async def test_claim_of_a_crashed_worker_expires_and_the_email_is_redelivered(cl
     await asyncio.sleep(0.3)
     assert outbox_emails(settings.data_dir) == []  # the lease still holds
     app[CLOCK].advance(timedelta(minutes=5, seconds=1))
+    app[MAILER].wake()  # in case a pass ended while the poll was 30 s: it would sleep that long
     [sent] = await read_emails(settings.data_dir, to="crash@example.com")
     assert sent["id"] == str(email_id) and "15 minutes" in sent["text"]
     row = await mail_queue.find(db, email_id)

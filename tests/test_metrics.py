@@ -17,6 +17,7 @@ from server.app import create_app
 from server.jobs.metrics_sampler import report_pool
 from server.keys import METRICS, PG_POOL
 from server.metrics import (
+    DB_POOL_IN_USE,
     DB_POOL_MAX,
     DB_POOL_SATURATION,
     DB_POOL_WAITING,
@@ -129,6 +130,21 @@ async def test_a_blocked_event_loop_shows_in_the_lag_gauge(metrics_client, fake_
     assert (await metrics_client.get("/block")).status == 200
     [worst] = await fake_dogstatsd.wait_for(lambda s: s.name == lag and s.value >= 250)
     assert worst.type == "g" and worst.value < 5000
+
+
+async def test_a_database_that_hangs_does_not_stop_the_lag_and_pool_gauges(
+    metrics_client, fake_dogstatsd
+):
+    lag, in_use = f"classconnect.{EVENT_LOOP_LAG}", f"classconnect.{DB_POOL_IN_USE}"
+    pool = metrics_client.app[PG_POOL]
+    async with AsyncExitStack() as held:
+        # Every connection taken: the backlog queries wait for one for as long as this lasts.
+        for _ in range(pool.get_max_size()):
+            await held.enter_async_context(pool.acquire())
+        seen = len(fake_dogstatsd.named(lag))
+        await fake_dogstatsd.wait_for(lambda s: s.name == lag, count=seen + 5)
+        most = pool.get_max_size()
+        await fake_dogstatsd.wait_for(lambda s: s.name == in_use and s.value == most)
 
 
 async def test_pool_and_backlog_gauges(metrics_client, fake_dogstatsd, db, clock):

@@ -60,3 +60,18 @@ async def test_without_the_listener_every_request_reads_postgres(client, app, us
     # Even if the notification is lost with the connection, nothing stale is served.
     assert (await client.get("/api/v1/users/me", headers=ana.headers)).status == 401
     await wait_live(app)  # and it comes back by itself
+
+
+async def test_an_unverified_account_s_token_is_refused_and_verification_reaches_the_cache(
+    client, app, users, db
+):
+    """No route issues a token before the address is proved; one made anyway is refused
+    (`email_not_verified`), and proving the address is announced like any token-state change."""
+    await wait_live(app)
+    una = await users.create()
+    await db.execute("UPDATE users SET email_verified = false WHERE id = $1", una.id)
+    assert await status_until(client, una.headers, 401) == 401
+    resp = await client.get("/api/v1/users/me", headers=una.headers)
+    assert (await resp.json())["error"]["code"] == "email_not_verified"
+    await db.execute("UPDATE users SET email_verified = true WHERE id = $1", una.id)
+    assert await status_until(client, una.headers, 200) == 200

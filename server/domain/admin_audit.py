@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from server.domain.cursors import Cursor
 from server.domain.time_range import Instant
 from server.domain.users import Strict
 
@@ -141,7 +142,7 @@ class AuditFilters(Strict):
 
 
 class AuditQuery(AuditFilters):
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: int = Field(50, ge=1, le=200)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from server.domain.cursors import Cursor
 from server.domain.deliveries import DeliveryChannel, DeliveryStatus
 from server.domain.users import Strict
 
@@ -122,7 +123,7 @@ class DeliveryQuery(Strict):
     user_id: uuid.UUID | None = None
     status: DeliveryStatus | None = None
     channel: DeliveryChannel | None = None
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: int = Field(50, ge=1, le=200)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from server.domain.cursors import Cursor
 from server.domain.errors import InvalidInput, PermissionDenied
 from server.domain.time_range import Day, Instant
 from server.domain.users import Strict
@@ -27,7 +28,7 @@ class AdminUserQuery(Strict):
     status: Literal["active", "blocked"] | None = None
     registered_from: Day | None = Field(None, description="Signed up on or after this day.")
     registered_to: Day | None = Field(None, description="Signed up on or before this day.")
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: int = Field(50, ge=1, le=100)
 
 

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from server.domain.cursors import Cursor
 from server.domain.patches import PartialUpdate
 from server.domain.time_range import Instant
 
@@ -210,7 +211,7 @@ class AssignmentQuery(BaseModel):
     due_from: Instant | None = None
     due_to: Instant | None = None
     limit: int = Field(20, ge=1, le=100)
-    cursor: str | None = Field(None, max_length=500)
+    cursor: Cursor | None = None
 
 
 def merged_assignment(current: dict[str, Any], changes: AssignmentUpdate) -> dict[str, Any]:

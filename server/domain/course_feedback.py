@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.domain.cursors import Cursor
 from server.domain.time_range import Day
 
 
@@ -22,7 +23,7 @@ class _ListQuery(BaseModel):
     from_date: Day | None = Field(None, alias="from", description="On or after this day (UTC).")
     to_date: Day | None = Field(None, alias="to", description="On or before this day (UTC).")
     limit: int = Field(20, ge=1, le=100)
-    cursor: str | None = Field(None, max_length=500)
+    cursor: Cursor | None = None
 
 
 class CourseFeedbackQuery(_ListQuery):

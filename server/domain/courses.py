@@ -13,6 +13,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from server.domain.cursors import Cursor
 from server.domain.errors import InvalidInput
 from server.domain.patches import PartialUpdate
 from server.domain.time_range import Day
@@ -168,7 +169,7 @@ class CatalogQuery(BaseModel):
     starts_before: Day | None = None
     available_only: bool = False
     limit: int = Field(20, ge=1, le=100)
-    cursor: str | None = Field(None, max_length=500)
+    cursor: Cursor | None = None
 
 
 class MyCoursesQuery(BaseModel):
@@ -177,7 +178,7 @@ class MyCoursesQuery(BaseModel):
     state: str | None = Field(None, pattern="^(active|finished)$")
     q: str | None = Field(None, max_length=200)
     limit: int = Field(20, ge=1, le=100)
-    cursor: str | None = Field(None, max_length=500)
+    cursor: Cursor | None = None
 
 
 def badges(*, capacity: int, seats_taken: int, enroll_until: date, today: date) -> list[Badge]:

@@ -13,7 +13,9 @@ import binascii
 import json
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
 
 from server.domain.errors import InvalidInput
 from server.domain.time_range import in_range_date, in_range_instant
@@ -22,6 +24,14 @@ from server.domain.time_range import in_range_date, in_range_instant
 MAX_CURSOR_CHARS = 512
 MAX_TEXT_KEY = 400
 BIGINT = (-(2**63), 2**63 - 1)
+
+# What a query's `cursor` may be: what `encode_cursor` writes (base64url, no padding), at most
+# MAX_CURSOR_CHARS. Anything else is a 422 on the field before it is decoded, and the document
+# says so: the longest query the API accepts fits in one request line.
+Cursor = Annotated[
+    str,
+    StringConstraints(max_length=MAX_CURSOR_CHARS, pattern=r"^[A-Za-z0-9_-]*={0,2}$"),
+]
 
 Key = type[datetime] | type[date] | type[uuid.UUID] | type[int] | type[str]
 

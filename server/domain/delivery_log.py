@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.domain.cursors import Cursor
 from server.domain.deliveries import DeliveryChannel, DeliveryStatus
 
 
@@ -14,7 +15,7 @@ class DeliveryQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel: DeliveryChannel | None = None
     status: DeliveryStatus | None = None
-    cursor: str | None = Field(None, max_length=500)
+    cursor: Cursor | None = None
     limit: int = Field(20, ge=1, le=100)
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.domain.cursors import Cursor
+
 
 class StatusChange(StrEnum):
     approved = "approved"
@@ -65,7 +67,7 @@ class MembersRead(BaseModel):
 class ActivityQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(50, ge=1, le=100)
-    cursor: str | None = Field(None, max_length=200)
+    cursor: Cursor | None = None
 
 
 class ActivityEntry(BaseModel):

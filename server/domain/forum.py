@@ -13,6 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from server.domain.cursors import Cursor
 from server.domain.patches import PartialUpdate
 
 Sort = Literal["relevance", "recent", "votes", "activity"]
@@ -101,7 +102,7 @@ class ThreadQuery(BaseModel):
     module_id: uuid.UUID | None = None
     unanswered: bool = False
     sort: Sort | None = Field(None, description="Default: relevance with q, activity without.")
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: int = Field(20, ge=1, le=50)
 
     def effective_sort(self) -> Sort:

@@ -10,7 +10,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from server.domain.cursors import decode_cursor, encode_cursor
+from server.domain.cursors import Cursor, decode_cursor, encode_cursor
 from server.domain.notification_preferences import (
     DEFAULT_LOCALE,
     DEFAULT_TIMEZONE,
@@ -43,7 +43,7 @@ class NotificationQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     unread_only: bool = False
     course_id: uuid.UUID | None = None
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: int = Field(20, ge=1, le=100)
 
 

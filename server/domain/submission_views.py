@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.domain.cursors import Cursor
+
 
 class SubmissionStatus(StrEnum):
     submitted = "submitted"
@@ -86,7 +88,7 @@ class SubmissionQuery(BaseModel):
     grade_state: GradeState | None = None
     all_attempts: bool = Field(False, description="every attempt, not only each newest")
     limit: int = Field(20, ge=1, le=100)
-    cursor: str | None = Field(None, max_length=500)
+    cursor: Cursor | None = None
 
 
 class AttemptRead(BaseModel):

@@ -17,6 +17,7 @@ from pydantic import (
 
 from server.domain import cursors
 from server.domain.accounts import PASSWORD_MAX_LENGTH
+from server.domain.cursors import Cursor
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Password = Annotated[str, Field(max_length=PASSWORD_MAX_LENGTH)]
@@ -90,7 +91,7 @@ class UserPage(BaseModel):
 class UserSearch(Strict):
     q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     limit: int = Field(20, ge=1, le=100)
-    cursor: str | None = None
+    cursor: Cursor | None = None
 
 
 class DeviceCreate(Strict):

@@ -17,7 +17,7 @@ from server.domain.submission_views import AttemptRead
 from server.handlers.auth_context import mutation_deps, require_user
 from server.handlers.io import json_response, path_uuid, read_json, read_query, use_case_deps
 from server.handlers.routing import RouteTable
-from server.services import assignments, submissions
+from server.services import assignment_listings, assignments, submissions
 
 routes = RouteTable(tag="assignments", prefix="/api/v1")
 
@@ -56,7 +56,7 @@ async def list_assignments(request: web.Request) -> web.Response:
     user = await require_user(request)
     course_id = path_uuid(request, "course_id", not_found_code="course_not_found")
     query = read_query(request, AssignmentQuery)
-    page = await assignments.list_course_assignments(
+    page = await assignment_listings.list_course_assignments(
         **use_case_deps(request), actor_id=user.user_id, course_id=course_id, query=query
     )
     return json_response(page)
@@ -73,7 +73,7 @@ async def my_activities(request: web.Request) -> web.Response:
     user = await require_user(request)
     query = read_query(request, AssignmentQuery)
     return json_response(
-        await assignments.my_activities(
+        await assignment_listings.my_activities(
             **use_case_deps(request), actor_id=user.user_id, query=query
         )
     )
@@ -140,6 +140,7 @@ async def publish_assignment(request: web.Request) -> web.Response:
     summary="Start a timed exam attempt (or get the one running); returns its deadline",
     response=AttemptRead,
     status=201,
+    also=(200,),
     errors=(403, 404, 409, 422),
 )
 async def start_attempt(request: web.Request) -> web.Response:

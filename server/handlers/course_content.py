@@ -8,6 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from server.domain.course_content import (
+    COURSE_FILE_TYPES,
     ModuleCreate,
     ModuleRead,
     ModulesRead,
@@ -221,7 +222,7 @@ async def reorder_resources(request: web.Request) -> web.Response:
 @routes.get(
     "/resources/{resource_id}/file",
     summary="Download a resource's file (members)",
-    raw_response=("application/octet-stream",),
+    raw_response=tuple(sorted(COURSE_FILE_TYPES)),  # served as the type its bytes proved
     errors=(403, 404),
 )
 async def resource_file(request: web.Request) -> web.Response:

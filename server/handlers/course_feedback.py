@@ -28,6 +28,7 @@ routes = RouteTable(tag="feedback", prefix="/api/v1")
     body=FeedbackBody,
     response=CourseFeedbackRead,
     status=201,
+    also=(200,),
     errors=(403, 404, 409),
 )
 async def rate_course(request: web.Request) -> web.Response:

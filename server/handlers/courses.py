@@ -25,7 +25,7 @@ from server.handlers.auth_context import mutation_deps, require_user
 from server.handlers.io import json_response, path_uuid, read_json, read_query, use_case_deps
 from server.handlers.routing import RouteTable
 from server.keys import PG_POOL
-from server.services import courses, enrollment
+from server.services import course_listings, courses, enrollment
 
 routes = RouteTable(tag="courses", prefix="/api/v1")
 
@@ -60,7 +60,7 @@ async def catalog(request: web.Request) -> web.Response:
     user = await require_user(request)
     query = read_query(request, CatalogQuery)
     return json_response(
-        await courses.catalog(**use_case_deps(request), actor_id=user.user_id, query=query)
+        await course_listings.catalog(**use_case_deps(request), actor_id=user.user_id, query=query)
     )
 
 
@@ -117,7 +117,9 @@ async def my_courses(request: web.Request) -> web.Response:
     user = await require_user(request)
     query = read_query(request, MyCoursesQuery)
     return json_response(
-        await courses.my_courses(**use_case_deps(request), actor_id=user.user_id, query=query)
+        await course_listings.my_courses(
+            **use_case_deps(request), actor_id=user.user_id, query=query
+        )
     )
 
 
@@ -150,7 +152,7 @@ async def remove_favorite(request: web.Request) -> web.Response:
 async def favorites(request: web.Request) -> web.Response:
     user = await require_user(request)
     query = read_query(request, CatalogQuery)
-    page = await courses.catalog(
+    page = await course_listings.catalog(
         **use_case_deps(request), actor_id=user.user_id, query=query, favorites_only=True
     )
     return json_response(page)

@@ -84,7 +84,7 @@ def _operation(ep: Endpoint, refs: dict[tuple[Any, str], dict[str, Any]]) -> dic
         ok_content[ctype] = {"schema": {"type": "string", "format": "binary"}}
     if ok_content:
         ok["content"] = ok_content
-    responses: dict[str, Any] = {str(ep.status): ok}
+    responses: dict[str, Any] = {str(status): ok for status in (ep.status, *ep.also)}
     error_ref = {"application/json": {"schema": refs[(ErrorResponse, "serialization")]}}
     statuses = set(ep.errors)
     if ep.body is not None or ep.query is not None:
@@ -165,7 +165,7 @@ def _docs_asset(name: str) -> bytes:
 
 @routes.get("/api/openapi.json", summary="This OpenAPI document", auth=False)
 async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(request.app[OPENAPI_DOC])
+    return web.Response(body=request.app[OPENAPI_DOC].body, content_type="application/json")
 
 
 @routes.get("/api/docs", summary="Interactive API documentation", auth=False)

@@ -13,6 +13,7 @@ from server.handlers import (
     analytics,
     assignments,
     auth,
+    console,
     course_content,
     course_feedback,
     courses,
@@ -33,6 +34,7 @@ from server.keys import READINESS_CHECKS, ROUTE_ENDPOINTS
 TABLES: list[RouteTable] = [
     health.routes,
     openapi.routes,
+    console.routes,
     courses.routes,
     course_content.routes,
     course_feedback.routes,

@@ -7,13 +7,33 @@ exactly the routes that exist (see `server.handlers.openapi`).
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class LazyDocument:
+    """A JSON document built on its first request: the OpenAPI document takes pydantic about
+    a third of a second to generate, which every process start (and every test's app) would
+    otherwise pay whether or not anyone asks for it."""
+
+    def __init__(self, build: Callable[[], dict[str, Any]]) -> None:
+        self._build = build
+
+    @functools.cached_property
+    def document(self) -> dict[str, Any]:
+        return self._build()
+
+    @functools.cached_property
+    def body(self) -> bytes:
+        return json.dumps(self.document).encode()
 
 
 @dataclass(frozen=True)
@@ -33,6 +53,8 @@ class Endpoint:
     # Non-JSON successful responses (files, CSV): content types.
     raw_response: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
+    # Other success statuses with the same body (e.g. 200 when a 201 route finds it exists).
+    also: tuple[int, ...] = ()
     # Largest request body accepted (413 past it); None: by what the route takes (body_limits).
     max_body: int | None = None
 
@@ -57,6 +79,7 @@ class RouteTable:
         raw_body: dict[str, str] | None = None,
         raw_response: tuple[str, ...] = (),
         errors: tuple[int, ...] = (),
+        also: tuple[int, ...] = (),
         max_body: int | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -75,6 +98,7 @@ class RouteTable:
                     raw_body=raw_body,
                     raw_response=raw_response,
                     errors=errors,
+                    also=also,
                     max_body=max_body,
                 )
             )

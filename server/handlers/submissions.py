@@ -24,7 +24,7 @@ from server.handlers.errors import ApiError
 from server.handlers.io import json_response, path_uuid, read_json, read_query, use_case_deps
 from server.handlers.routing import RouteTable
 from server.keys import MONGO_DB, PG_POOL
-from server.services import assignment_stats, grading, stats_reports, submissions
+from server.services import assignment_stats, grading, stats_reports, submission_reads, submissions
 
 routes = RouteTable(tag="submissions", prefix="/api/v1")
 
@@ -81,7 +81,7 @@ async def submit(request: web.Request) -> web.Response:
 )
 async def my_submissions(request: web.Request) -> web.Response:
     user = await require_user(request)
-    history = await submissions.my_submissions(
+    history = await submission_reads.my_submissions(
         pool=request.app[PG_POOL], actor_id=user.user_id, assignment_id=assignment_id(request)
     )
     return json_response(history)
@@ -98,7 +98,7 @@ async def list_submissions(request: web.Request) -> web.Response:
     user = await require_user(request)
     ident = assignment_id(request)
     query = read_query(request, SubmissionQuery)
-    page = await submissions.list_submissions(
+    page = await submission_reads.list_submissions(
         pool=request.app[PG_POOL], actor_id=user.user_id, assignment_id=ident, query=query
     )
     return json_response(page)
@@ -112,7 +112,7 @@ async def list_submissions(request: web.Request) -> web.Response:
 )
 async def get_submission(request: web.Request) -> web.Response:
     user = await require_user(request)
-    found = await submissions.get_submission(
+    found = await submission_reads.get_submission(
         pool=request.app[PG_POOL], actor_id=user.user_id, submission_id=submission_id(request)
     )
     return json_response(found)

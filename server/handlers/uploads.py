@@ -47,7 +47,7 @@ async def upload(request: web.Request) -> web.Response:
 @routes.get(
     "/files/{file_id}",
     summary="A file, to its uploader and the staff of the course it belongs to",
-    raw_response=("application/octet-stream",),
+    raw_response=tuple(sorted(uploads.ACCEPTED)),  # served as the type its bytes proved
     errors=(404,),
 )
 async def get_file(request: web.Request) -> web.Response:

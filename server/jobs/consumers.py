@@ -23,10 +23,14 @@ log = logging.getLogger("classconnect.consumers")
 ConsumerFactory = Callable[[web.Application], Consumer]
 
 BUSY_RETRY_SECONDS = 0.2
+# A batch that keeps failing (a provider outage, an event a handler can't take) is retried with
+# doubling pauses up to this, so an hour-long outage doesn't log a traceback every poll.
+MAX_RETRY_SECONDS = 60.0
 
 
 async def run_consumer(app: web.Application, consumer: Consumer, wake: asyncio.Event) -> None:
     poll = app[SETTINGS].consumer_poll_seconds
+    failures = 0
     while True:
         wake.clear()  # a relay batch committed while we work sets it again
         try:
@@ -34,9 +38,15 @@ async def run_consumer(app: web.Application, consumer: Consumer, wake: asyncio.E
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("consumer batch failed; retrying", extra={"consumer": consumer.name})
-            await asyncio.sleep(poll)
+            failures += 1
+            pause = min(poll * 2 ** (failures - 1), MAX_RETRY_SECONDS)
+            log.exception(
+                "consumer batch failed; retrying",
+                extra={"consumer": consumer.name, "failures": failures, "retry_in": pause},
+            )
+            await asyncio.sleep(pause)
             continue
+        failures = 0
         if count >= consumer.batch_size:
             continue  # more are waiting
         await wait_for_wakeup(wake, BUSY_RETRY_SECONDS if count == BUSY else poll)

@@ -1,4 +1,5 @@
-"""The periodic metrics job: event-loop lag, DB pool use, background jobs and queue backlogs.
+"""The periodic metrics job: event-loop lag, DB pool use, background jobs and queue backlogs
+(outbox, mail queue, durable consumers, notification deliveries).
 
 One aiojobs job per process. It wakes every LAG_TICK_SECONDS to measure how late the loop woke
 it (the event-loop lag: a blocking call anywhere shows up here), and every
@@ -15,10 +16,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from server import metrics as m
-from server.keys import CLOCK, METRICS, PG_POOL, SCHEDULER, SETTINGS
+from server.keys import CLOCK, METRICS, MONGO_DB, PG_POOL, SCHEDULER, SETTINGS
 from server.metrics import Metrics
 from server.services.consumers import consumer_lags
-from server.services.operations import queue_backlogs
+from server.services.operations import delivery_backlogs, queue_backlogs
 
 log = logging.getLogger("classconnect.metrics")
 
@@ -64,6 +65,16 @@ async def report_backlogs(app: web.Application, metrics: Metrics) -> None:
         metrics.gauge(m.CONSUMER_LAG, lag, tags=[f"consumer:{name}"])
 
 
+async def report_delivery_backlogs(app: web.Application, metrics: Metrics) -> None:
+    backlogs = await delivery_backlogs(db=app[MONGO_DB], now=app[CLOCK].now())
+    for channel, backlog in backlogs.items():
+        tags = [f"channel:{channel}"]
+        metrics.gauge(m.DELIVERIES_PENDING, backlog.pending, tags=tags)
+        metrics.gauge(m.DELIVERIES_LAG, backlog.oldest_due_age_seconds, tags=tags)
+        for hold, count in backlog.held.items():
+            metrics.gauge(m.DELIVERIES_HELD, count, tags=[*tags, f"hold:{hold}"])
+
+
 async def sample_forever(app: web.Application, metrics: Metrics, interval: float) -> None:
     loop = asyncio.get_running_loop()
     tick = min(LAG_TICK_SECONDS, interval)
@@ -78,10 +89,21 @@ async def sample_forever(app: web.Application, metrics: Metrics, interval: float
         next_report = loop.time() + interval
         metrics.gauge(m.EVENT_LOOP_LAG, round(meter.take() * 1000, 3))
         report_pool(app, metrics)
+
+
+async def report_backlogs_forever(app: web.Application, metrics: Metrics, interval: float) -> None:
+    """Apart from the lag sampler: a slow or hanging database delays these queries, and must
+    not stop the lag and pool gauges that would show it."""
+    while True:
+        await asyncio.sleep(interval)
         try:
             await report_backlogs(app, metrics)
-        except Exception:  # a sick database must not stop the lag and pool gauges
+        except Exception:
             log.warning("could not read the queue backlogs", exc_info=True)
+        try:  # Mongo, apart: one store down must not silence the other's gauges
+            await report_delivery_backlogs(app, metrics)
+        except Exception:
+            log.warning("could not read the notification delivery backlogs", exc_info=True)
 
 
 async def metrics_sampler_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -89,8 +111,11 @@ async def metrics_sampler_ctx(app: web.Application) -> AsyncIterator[None]:
     if not metrics.enabled:
         yield
         return
-    job = await app[SCHEDULER].spawn(
-        sample_forever(app, metrics, app[SETTINGS].metrics_interval_seconds)
-    )
+    interval = app[SETTINGS].metrics_interval_seconds
+    jobs = [
+        await app[SCHEDULER].spawn(sample_forever(app, metrics, interval)),
+        await app[SCHEDULER].spawn(report_backlogs_forever(app, metrics, interval)),
+    ]
     yield
-    await job.close()
+    for job in jobs:
+        await job.close()

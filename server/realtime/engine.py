@@ -141,6 +141,15 @@ class AsyncServer(socketio.AsyncServer):
                 except Exception:  # the connection went away meanwhile; keep checking others
                     log.debug("closing an unauthenticated connection failed", exc_info=True)
 
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        sock = self.eio.sockets.get(eio_sid)
+        await super()._handle_eio_disconnect(eio_sid, reason)
+        if sock is not None and not sock.upgraded:
+            # A long-polling client's pending GET waits for a packet until ping interval +
+            # ping timeout (45 s); Engine.IO doesn't end it when the socket closes, so that
+            # request (and a client waiting for it, as python-socketio's does) would hang.
+            sock.queue.put_nowait(eio_packet.Packet(eio_packet.NOOP))
+
     def _in_a_namespace(self, eio_sid: str) -> bool:
         """Connected to a namespace, or authenticating right now."""
         manager = self.manager

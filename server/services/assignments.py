@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -12,11 +11,7 @@ from pydantic import ValidationError
 from server.domain import assignment_access as rules
 from server.domain import course_access as access
 from server.domain.assignments import (
-    STAFF_FILTERS,
-    STUDENT_FILTERS,
     AssignmentCreate,
-    AssignmentPage,
-    AssignmentQuery,
     AssignmentRead,
     AssignmentUpdate,
     max_score,
@@ -25,7 +20,6 @@ from server.domain.assignments import (
 from server.domain.audit import changes_between
 from server.domain.clock import Clock
 from server.domain.context import RequestContext
-from server.domain.cursors import encode_cursor
 from server.domain.errors import Conflict, InvalidInput
 from server.domain.reminders import reminder_times
 from server.pg_pool import Pool
@@ -33,8 +27,6 @@ from server.services.assignment_views import (
     as_create,
     assignment_and_membership,
     assignment_event,
-    item,
-    keyset_after,
     read,
 )
 from server.services.course_context import course_and_membership, log_if_assistant
@@ -259,76 +251,3 @@ async def delete_assignment(
             target=("assignment", assignment_id),
             changes={"deleted_at": [None, now.isoformat()]},
         )
-
-
-def _page(rows: list[asyncpg.Record], limit: int, *, staff: bool) -> AssignmentPage:
-    items = [item(r, staff=staff) for r in rows[:limit]]
-    more = len(rows) > limit
-    last = rows[limit - 1] if more else None
-    return AssignmentPage(
-        items=items,
-        next_cursor=encode_cursor(last["due_at"].isoformat(), last["id"]) if last else None,
-    )
-
-
-async def list_course_assignments(
-    *,
-    pool: Pool,
-    clock: Clock,
-    actor_id: uuid.UUID,
-    course_id: uuid.UUID,
-    query: AssignmentQuery,
-) -> AssignmentPage:
-    after = keyset_after(query.cursor)
-    async with pool.acquire() as conn:
-        _, m = await course_and_membership(conn, course_id, actor_id)
-        if access.is_staff(m):
-            if query.status is not None and query.status not in STAFF_FILTERS:
-                raise InvalidInput("Staff filter by draft or published.", code="invalid_filter")
-            rows = await store.staff_page(
-                conn,
-                course_id,
-                published=None if query.status is None else query.status == "published",
-                due_from=query.due_from,
-                due_to=query.due_to,
-                after=after,
-                limit=query.limit + 1,
-            )
-            return _page(rows, query.limit, staff=True)
-        access.require(access.is_student, m, "see the assignments")
-        return await _student_page(conn, clock, actor_id, course_id, query, after)
-
-
-async def my_activities(
-    *, pool: Pool, clock: Clock, actor_id: uuid.UUID, query: AssignmentQuery
-) -> AssignmentPage:
-    """ "Mis actividades": the published assignments of every course the caller studies in."""
-    after = keyset_after(query.cursor)
-    async with pool.acquire() as conn:
-        return await _student_page(conn, clock, actor_id, None, query, after)
-
-
-async def _student_page(
-    conn: asyncpg.Connection,
-    clock: Clock,
-    actor_id: uuid.UUID,
-    course_id: uuid.UUID | None,
-    query: AssignmentQuery,
-    after: tuple[datetime, uuid.UUID] | None,
-) -> AssignmentPage:
-    if query.status is not None and query.status not in STUDENT_FILTERS:
-        raise InvalidInput(
-            "Filter by pending, submitted, late, graded or missing.", code="invalid_filter"
-        )
-    rows = await store.student_page(
-        conn,
-        actor_id,
-        now=clock.now(),
-        course_id=course_id,
-        status=query.status,
-        due_from=query.due_from,
-        due_to=query.due_to,
-        after=after,
-        limit=query.limit + 1,
-    )
-    return _page(rows, query.limit, staff=False)

@@ -1,9 +1,10 @@
 """Datadog as code: make the monitors and dashboards under config/datadog/ exist in Datadog as
 written, each monitor notifying every active admin plus DATADOG_NOTIFY_EXTRA.
 
-`classconnect datadog-sync [--dry-run]` runs it by hand or from a deploy pipeline. The admin use
-cases call `sync_datadog_if_configured` after an admin is created or removed, so the monitors'
-recipients follow the admin list (the original team's Google group, kept up to date by code).
+`classconnect datadog-sync [--dry-run]` runs it by hand or from a deploy pipeline; with both keys
+configured, a durable consumer re-syncs after an admin is created or removed
+(server/services/datadog_recipients.py), so the monitors' recipients follow the admin list (the
+original team's Google group, kept up to date by code).
 Running it twice changes nothing the second time.
 """
 
@@ -102,20 +103,4 @@ def datadog_api_from(settings: Settings) -> DatadogApi | None:
         app_key=settings.dd_app_key.get_secret_value(),
         site=settings.dd_site,
         url=settings.datadog_api_url,
-    )
-
-
-async def sync_datadog_if_configured(*, settings: Settings, db: AsyncDatabase) -> list[Action]:
-    """The hook for the admin use cases: re-sync the monitors' recipients after an admin is
-    created or removed. Does nothing (returns []) without DD_API_KEY and DD_APP_KEY. Run it as
-    an aiojobs job after the admin change commits: a Datadog outage must not fail that change,
-    and the next sync (or `classconnect datadog-sync`) catches up."""
-    api = datadog_api_from(settings)
-    if api is None:
-        return []
-    return await sync_datadog(
-        db=db,
-        api=api,
-        config_dir=settings.datadog_config_dir,
-        extra_targets=settings.datadog_notify_extra,
     )

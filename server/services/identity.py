@@ -44,6 +44,8 @@ async def authenticate(
         raise Unauthenticated("The account no longer exists.", code="token_revoked")
     if state[0] == "blocked":
         raise Unauthenticated("The account is blocked.", code="account_blocked")
+    if state[0] == "unverified":  # no route issues one such a token; refused all the same
+        raise Unauthenticated("Verify your email address first.", code="email_not_verified")
     if state[1] != claims.token_version:
         raise Unauthenticated("The access token was revoked.", code="token_revoked")
     return Principal(claims.user_id, claims.token_version, claims.expires_at)

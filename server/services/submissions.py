@@ -17,24 +17,17 @@ from server.domain.audit import changes_between
 from server.domain.clock import Clock
 from server.domain.context import RequestContext
 from server.domain.course_access import Membership
-from server.domain.cursors import encode_cursor
-from server.domain.errors import Conflict, InvalidInput, NotFound
+from server.domain.errors import Conflict, InvalidInput
 from server.domain.submission_views import (
     AttemptRead,
-    StaffSubmissionRead,
-    SubmissionHistory,
-    SubmissionPage,
-    SubmissionQuery,
-    SubmissionRead,
 )
 from server.pg_pool import Pool
 from server.services.assignment_views import (
     assignment_and_membership,
-    keyset_after,
     late_policy_of,
     questions_of,
 )
-from server.services.submission_views import staff_read, student_read, submission_event
+from server.services.submission_views import student_read, submission_event
 from server.services.unit_of_work import unit_of_work
 from server.stores import assignments as assignments_store
 from server.stores import submissions as store
@@ -59,7 +52,7 @@ def _no_more_attempts(max_attempts: int) -> Conflict:
     )
 
 
-async def _as_student(
+async def as_student(
     conn: asyncpg.Connection, assignment_id: uuid.UUID, actor_id: uuid.UUID, action: str
 ) -> tuple[asyncpg.Record, Membership | None]:
     row, m = await assignment_and_membership(conn, assignment_id, actor_id)
@@ -75,7 +68,7 @@ async def start_attempt(
     actor_id = context.actor_id
     async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
         conn, now = uow.conn, uow.now
-        row, m = await _as_student(conn, assignment_id, actor_id, "take exams")
+        row, m = await as_student(conn, assignment_id, actor_id, "take exams")
         rules.require_result_open(m, "take exams")
         if row["kind"] != AssignmentKind.exam:
             raise InvalidInput("Only exams have timed attempts.", code="not_an_exam")
@@ -159,7 +152,7 @@ async def submit(
     # The server's time (uow.now) stamps the work, whatever the device says.
     async with unit_of_work(pool=pool, clock=clock, context=context) as uow:
         conn, now = uow.conn, uow.now
-        row, m = await _as_student(conn, assignment_id, actor_id, "hand in work")
+        row, m = await as_student(conn, assignment_id, actor_id, "hand in work")
         if idempotency_key is not None:
             digest = request_hash(data)
             if not await store.claim_key(
@@ -276,56 +269,3 @@ async def _attach_files(
             code="invalid_answers",
             details=[{"file_ids": [str(f) for f in refused]}],
         )
-
-
-async def my_submissions(
-    *, pool: Pool, actor_id: uuid.UUID, assignment_id: uuid.UUID
-) -> SubmissionHistory:
-    async with pool.acquire() as conn:
-        row, _ = await _as_student(conn, assignment_id, actor_id, "hand in work")
-        rows = await store.history(conn, assignment_id, actor_id)
-        used = await assignments_store.attempts_used(conn, assignment_id, actor_id)
-    return SubmissionHistory(
-        items=[student_read(r, row["max_score"]) for r in rows],
-        attempts_used=used,
-        max_attempts=row["max_attempts"],
-    )
-
-
-async def list_submissions(
-    *, pool: Pool, actor_id: uuid.UUID, assignment_id: uuid.UUID, query: SubmissionQuery
-) -> SubmissionPage:
-    after = keyset_after(query.cursor)
-    async with pool.acquire() as conn:
-        row, m = await assignment_and_membership(conn, assignment_id, actor_id)
-        rules.require_visible_assignment(m, published=row["published_at"] is not None)
-        rules.require(rules.can_read_work, m, "read submissions")
-        rows = await store.staff_page(
-            conn,
-            assignment_id,
-            late=None if query.status is None else query.status == "late",
-            needs_review=query.needs_review,
-            grade_state=query.grade_state,
-            all_attempts=query.all_attempts,
-            after=after,
-            limit=query.limit + 1,
-        )
-    items = [staff_read(r, row["max_score"]) for r in rows[: query.limit]]
-    last = rows[query.limit - 1] if len(rows) > query.limit else None
-    cursor = encode_cursor(last["submitted_at"].isoformat(), last["id"]) if last else None
-    return SubmissionPage(items=items, next_cursor=cursor)
-
-
-async def get_submission(
-    *, pool: Pool, actor_id: uuid.UUID, submission_id: uuid.UUID
-) -> SubmissionRead | StaffSubmissionRead:
-    async with pool.acquire() as conn:
-        sub = await store.get(conn, submission_id)
-        if sub is None:
-            raise NotFound("No such submission.", code="submission_not_found")
-        row, m = await assignment_and_membership(conn, sub["assignment_id"], actor_id)
-    if rules.can_read_work(m):
-        return staff_read(sub, row["max_score"])
-    if not rules.can_read_submission(m, own=sub["student_id"] == actor_id):
-        raise NotFound("No such submission.", code="submission_not_found")
-    return student_read(sub, row["max_score"])

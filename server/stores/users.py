@@ -12,9 +12,12 @@ async def token_states(
     conn: asyncpg.Connection, user_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[str, int]]:
     """What decides whether a user's access tokens still count: (status, token_version) of each
-    user (users that do not exist are absent)."""
+    user (users that do not exist are absent). An active account that never proved its address
+    reads as `unverified`: no token of it counts until it does."""
     rows = await conn.fetch(
-        "SELECT id, status, token_version FROM users WHERE id = ANY($1::uuid[])", user_ids
+        "SELECT id, CASE WHEN status = 'active' AND NOT email_verified THEN 'unverified' "
+        "ELSE status END AS status, token_version FROM users WHERE id = ANY($1::uuid[])",
+        user_ids,
     )
     return {r["id"]: (r["status"], r["token_version"]) for r in rows}
 

@@ -9,11 +9,12 @@ PUT names, and filters the monitor list by `monitor_tags`. Every write is record
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,15 @@ class FakeDatadog:
     monitors: dict[int, dict[str, Any]] = field(default_factory=dict)
     dashboards: dict[str, dict[str, Any]] = field(default_factory=dict)
     writes: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
+    down: bool = False  # an outage: every request answers 503
+    refused: int = 0  # requests answered 503
+    # Notified after every request, for tests waiting on what Datadog ends up holding.
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def until(self, check: Callable[[], bool], within: float = 20.0) -> None:
+        async with asyncio.timeout(within), self.changed:
+            await self.changed.wait_for(check)
+
     ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
 
@@ -98,6 +108,16 @@ def _found(table: dict[Any, dict[str, Any]], key: Any, what: str) -> dict[str, A
 def build_app(state: FakeDatadog) -> web.Application:
     @web.middleware
     async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            return await answer(request, handler)
+        finally:
+            async with state.changed:
+                state.changed.notify_all()
+
+    async def answer(request: web.Request, handler: Any) -> web.StreamResponse:
+        if state.down:
+            state.refused += 1
+            return _errors(503, "Service Unavailable")
         if (request.headers.get("DD-API-KEY"), request.headers.get("DD-APPLICATION-KEY")) != (
             API_KEY, APP_KEY,
         ):  # fmt: skip

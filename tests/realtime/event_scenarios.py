@@ -14,10 +14,11 @@ from datetime import timedelta
 from typing import Any
 
 from server.jobs.deadline_reminders import run_due_reminders
+from server.keys import PG_POOL
 from tests.assignment_helpers import START, create_assignment, published, submit
 from tests.course_helpers import API, Cast, cast, create_course, enroll
 from tests.factories import TestUser
-from tests.realtime.conftest import Recorder
+from tests.realtime.conftest import Recorder, relayed
 
 
 @dataclass
@@ -70,6 +71,10 @@ class World:
         return c
 
     async def listen(self, *people: TestUser) -> list[Recorder]:
+        # What happened before they listen (the cast's own events) reaches their sockets
+        # through the log, never live: under load the relay may still be behind it.
+        async with self.app[PG_POOL].acquire() as conn:
+            await relayed(conn, within=30)
         made = []
         for person in people:
             token = self.users.token(person.id)  # valid at the clock's time

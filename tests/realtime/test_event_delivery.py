@@ -54,8 +54,8 @@ async def test_the_event_reaches_its_audience_and_no_one_else(world, db, key):
     assert expect.hear, "a scenario names who must receive the event"
     for rec, stream in expect.hear:
         try:
-            await rec.wait_until(lambda r=rec, s=stream: [e for e in _of_type(r, type)
-                                                         if e["stream"] == s])  # fmt: skip
+            heard_it = lambda r=rec, s=stream: [e for e in _of_type(r, type) if e["stream"] == s]  # noqa: E731
+            await rec.wait_until(heard_it, within=15)
         except TimeoutError:
             heard = [(e["type"], e["stream"]) for e in rec.envelopes()]
             pytest.fail(f"{world.listener[rec].name} got no {type} on {stream}; got {heard}")

@@ -240,3 +240,15 @@ def test_allowed_origins_are_origins(tmp_path):
     for bad in ("*", "console.example.org", "https://example.org/admin", "ftp://example.org"):
         with pytest.raises(ValueError):
             make([bad])
+
+
+async def test_a_long_polling_client_that_leaves_is_answered_at_once(client, users):
+    # Its pending GET would otherwise wait for the next packet: ping interval + timeout (45 s).
+    token = (await users.create()).token
+    async with aiohttp.ClientSession() as session:
+        sio = socketio.AsyncClient(reconnection=False, http_session=session)
+        await sio.connect(str(client.make_url("/")).rstrip("/"), auth={"token": token},
+                          transports=["polling"], wait_timeout=5)  # fmt: skip
+        await asyncio.sleep(0.2)  # its next long-poll is pending
+        async with asyncio.timeout(10):
+            await sio.disconnect()

@@ -67,3 +67,43 @@ async def test_concurrent_relays_allocate_each_seq_once(client, app, db, mongo, 
     # Seq order is recording order: one relay at a time claims rows in outbox position order.
     assert [d["event_id"] for d in docs] == [str(i) for i in ids]
     assert (await event_log.heads(app[MONGO_DB], [stream]))[stream] == 60
+
+
+async def test_batches_over_many_streams_number_each_stream_in_recording_order(
+    client, app, db, mongo, clock
+):
+    # A notification to many users puts hundreds of streams in one batch: their counters are
+    # reserved in bulk and read back. Streams that had events before continue their numbers;
+    # an event bound for several streams takes the next seq of each; concurrent relays still
+    # give every seq once, in recording order.
+    streams = [user_stream(uuid.uuid4()) for _ in range(120)]
+    before = await record(db, "probe", streams[0], at=clock.now())
+    args = dict(pool=app[PG_POOL], db=app[MONGO_DB], clock=app[CLOCK], limit=500)
+
+    async def noop(envelopes):
+        await asyncio.sleep(0.001)
+
+    await relay_batch(**args, publish=noop)
+    expected: dict[str, list[str]] = {s: [] for s in streams}
+    expected[streams[0]].append(str(before.id))
+    for n in range(3):
+        for i, stream in enumerate(streams):
+            ev = await record(db, "probe", stream, at=clock.now(), n=n)
+            expected[stream].append(str(ev.id))
+            if i % 40 == 0:  # some events go to two streams
+                both = await record(db, "probe", stream, streams[-1 - i], at=clock.now())
+                expected[stream].append(str(both.id))
+                expected[streams[-1 - i]].append(str(both.id))
+    args["limit"] = 150
+
+    async def drain():
+        while await relay_batch(**args, publish=noop) != 0:
+            pass
+
+    await asyncio.gather(*(drain() for _ in range(3)))
+    heads = await event_log.heads(app[MONGO_DB], streams)
+    for stream in streams:
+        docs = await mongo["event_log"].find({"stream": stream}).sort("seq", 1).to_list(None)
+        assert [d["seq"] for d in docs] == list(range(1, len(expected[stream]) + 1)), stream
+        assert [d["event_id"] for d in docs] == expected[stream]
+        assert heads[stream] == len(expected[stream])

@@ -78,6 +78,9 @@ async def test_two_workers_on_one_port_serve_rest_and_sockets(env, server, db, t
         pytest.skip("Redis is not running on 127.0.0.1:6379 (see DEVELOPERS.md)")
     channel = f"cc-test-{uuid.uuid4().hex[:10]}"
     env = {**env, "REDIS_URL": "redis://127.0.0.1:6379/0", "REALTIME_REDIS_CHANNEL": channel}
+    # One user opens every socket here; the kernel may hand more than the default cap of them
+    # to one worker (which then refuses the rest with `too_many_sockets`).
+    env["REALTIME_MAX_SOCKETS_PER_USER"] = str(CLIENTS)
     owner = await make_user(db)
     course = await make_course(db, owner, now(), year=now().year + 1)
     token = token_for(owner)
