@@ -187,9 +187,9 @@ async def _runs(args, dsn, server, mongo, mongo_client, floor_url, gens) -> list
     receipts: dict[str, dict[str, list[float]]] = {}
     for g in gens:
         for key, got in json.loads(g.stdout.readline())["receipts"].items():
-            mine = receipts.setdefault(key, {PUBLISHED: [], CREATED: []})
+            merged = receipts.setdefault(key, {PUBLISHED: [], CREATED: []})
             for name, times in got.items():
-                mine[name] += times
+                merged[name] += times
         g.wait(30)
     runs = [run_figures(receipts, sent, floor, used, args.students)
             for sent, floor, used in batches]  # fmt: skip
