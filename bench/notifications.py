@@ -20,7 +20,7 @@ process, and the Mongo process).
    per notification (bench/notifications_live.py says how).
 
     python -m bench.notifications [--phases fanout,email,live] [--users 10000] [--rounds 3]
-        [--target module:function] [--students 300 --publishes 20 --rate 0.5 --runs 3]
+        [--target module:function] [--students 200 --publishes 12 --rate 0.2 --runs 3]
 """
 
 from __future__ import annotations

@@ -134,17 +134,17 @@ async def stages(conn: asyncpg.Connection, sent: dict[str, tuple[float, float]])
         "data->>'assignment_id') = ANY($3::text[]) GROUP BY 1, 2",
         PUBLISHED, CREATED, list(sent),
     )  # fmt: skip
-    steps: dict[str, list[float]] = {"publish committed*": [], "relayed (published)": [],
-                                     "consumer batch began": [], "relayed (created, all)": [],
-                                     "REST answered": []}  # fmt: skip
+    # Server stamps: the use case's `now` (before its commit), the relay's mark (after it
+    # published, before it commits), the consumer batch's `now`, the last mark of the batch's
+    # notification.created rows; and when the REST call answered.
+    names = {PUBLISHED: ("use case", "course event relayed"),
+             CREATED: ("consumer batch began", "last created relayed")}  # fmt: skip
+    steps: dict[str, list[float]] = {name: [] for pair in names.values() for name in pair}
     for r in rows:
         t0 = sent[r["a"]][0]
-        if r["type"] == PUBLISHED:
-            steps["publish committed*"].append(r["first_at"].timestamp() - t0)
-            steps["relayed (published)"].append(r["relayed"].timestamp() - t0)
-        else:
-            steps["consumer batch began"].append(r["first_at"].timestamp() - t0)
-            steps["relayed (created, all)"].append(r["relayed"].timestamp() - t0)
+        began, relayed = names[r["type"]]
+        steps[began].append(r["first_at"].timestamp() - t0)
+        steps[relayed].append(r["relayed"].timestamp() - t0)
     steps["REST answered"] = [t1 - t0 for t0, t1 in sent.values()]
     return {k: round(statistics.median(v) * 1000, 1) for k, v in steps.items() if v}
 
@@ -206,25 +206,29 @@ class Cpu:
 
 
 async def settle(db, limit: float = 120) -> None:
-    """Until no delivery waits (the pushes held for the online students' grace)."""
+    """Until no delivery waits (the pushes held for the online students' grace); says so when
+    some still wait after `limit` seconds (the next run then shares the machine with them)."""
     started = time.monotonic()
-    while time.monotonic() - started < limit:
+    while True:
         waiting = await db.notification_deliveries.count_documents(
             {"status": {"$in": ["queued", "sending"]}}
         )
         if not waiting:
             return
+        if time.monotonic() - started > limit:
+            print(f"settle: {waiting} deliveries still waiting after {limit:.0f} s", flush=True)
+            return
         await asyncio.sleep(2)
 
 
 def profile(args: argparse.Namespace, run: int, pids: dict[str, int]) -> list[subprocess.Popen]:
-    """With --profile DIR, py-spy samples the server and Mongo through the first run (raw
-    collapsed stacks, DIR/{server,mongo}.txt); it costs CPU, so that run's figures suffer."""
-    if not args.profile or run > 0:
+    """With --profile DIR, py-spy samples the server and Mongo through each run (raw collapsed
+    stacks, DIR/{server,mongo}-{run}.txt); it costs CPU, so the figures suffer."""
+    if not args.profile:
         return []
     seconds = str(int(args.publishes / args.rate) + 5)
     return [subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--duration", seconds,
                               "--format", "raw", "--nonblocking", "-o",
-                              str(Path(args.profile) / f"{name}.txt")],
+                              str(Path(args.profile) / f"{name}-{run + 1}.txt")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for name, pid in pids.items()]  # fmt: skip
