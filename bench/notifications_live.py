@@ -120,7 +120,10 @@ def report(args: argparse.Namespace, runs: list[dict]) -> None:
 
 async def run_live(args: argparse.Namespace) -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-notif-"))
-    mongo, mongo_url = start_mongo(tmp)
+    # No TTL sweeps: SecantusDB's (a full scan of event_log every minute, under its storage
+    # lock) stalled the relay for up to a minute once the log held ~10,000 envelopes
+    # (docs/notifications.md); nothing expires within a bench anyway.
+    mongo, mongo_url = start_mongo(tmp, ttl_sweep_seconds=0)
     floor_port = free_port()
     floor = start_floor(floor_port)
     mongo_client: AsyncMongoClient = AsyncMongoClient(mongo_url, tz_aware=True)

@@ -29,7 +29,8 @@ from server.stores.migrations import apply_migrations
 MONGO_SCRIPT = """
 import sys, time
 from secantus import SecantusDBServer
-server = SecantusDBServer(host="127.0.0.1", port=int(sys.argv[2]), storage_path=sys.argv[1])
+server = SecantusDBServer(host="127.0.0.1", port=int(sys.argv[2]), storage_path=sys.argv[1],
+                          ttl_sweep_seconds=float(sys.argv[3]))
 server.start()
 print(server.uri, flush=True)
 while True:
@@ -37,13 +38,25 @@ while True:
 """
 
 
-def start_mongo(data_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_mongo(data_dir: Path, *, ttl_sweep_seconds: float = 60.0) -> tuple[subprocess.Popen, str]:
     """The Mongo-wire server in its own process, as a real MongoDB would be: embedded in the
-    server process its threads would compete with the event loop for the GIL."""
+    server process its threads would compete with the event loop for the GIL.
+
+    `ttl_sweep_seconds=0` turns off SecantusDB's TTL sweeper (60 s, its default): each pass
+    decodes every document of a collection with a TTL index (`event_log`) under its storage
+    lock, which stalled the relay's appends for up to a minute in bench/notifications_live.py.
+    MongoDB's TTL monitor deletes through the index instead."""
     (data_dir / "mongo").mkdir()
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", MONGO_SCRIPT, str(data_dir / "mongo"), str(port)],
+        [
+            sys.executable,
+            "-c",
+            MONGO_SCRIPT,
+            str(data_dir / "mongo"),
+            str(port),
+            str(ttl_sweep_seconds),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
