@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -24,6 +24,8 @@ from server.services.operations import delivery_backlogs, queue_backlogs
 log = logging.getLogger("classconnect.metrics")
 
 LAG_TICK_SECONDS = 0.25
+
+Reporter = Callable[[web.Application, Metrics], Awaitable[None]]
 
 
 class LagMeter:
@@ -91,19 +93,18 @@ async def sample_forever(app: web.Application, metrics: Metrics, interval: float
         report_pool(app, metrics)
 
 
-async def report_backlogs_forever(app: web.Application, metrics: Metrics, interval: float) -> None:
-    """Apart from the lag sampler: a slow or hanging database delays these queries, and must
-    not stop the lag and pool gauges that would show it."""
+async def report_forever(
+    app: web.Application, metrics: Metrics, interval: float, report: Reporter, what: str
+) -> None:
+    """One backlog report every interval, each in a loop of its own: a slow or hanging store
+    delays only its own gauges, never the lag and pool gauges that would show it, nor the
+    other store's."""
     while True:
         await asyncio.sleep(interval)
         try:
-            await report_backlogs(app, metrics)
+            await report(app, metrics)
         except Exception:
-            log.warning("could not read the queue backlogs", exc_info=True)
-        try:  # Mongo, apart: one store down must not silence the other's gauges
-            await report_delivery_backlogs(app, metrics)
-        except Exception:
-            log.warning("could not read the notification delivery backlogs", exc_info=True)
+            log.warning("could not read the %s", what, exc_info=True)
 
 
 async def metrics_sampler_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -114,7 +115,14 @@ async def metrics_sampler_ctx(app: web.Application) -> AsyncIterator[None]:
     interval = app[SETTINGS].metrics_interval_seconds
     jobs = [
         await app[SCHEDULER].spawn(sample_forever(app, metrics, interval)),
-        await app[SCHEDULER].spawn(report_backlogs_forever(app, metrics, interval)),
+        await app[SCHEDULER].spawn(
+            report_forever(app, metrics, interval, report_backlogs, "queue backlogs")
+        ),
+        await app[SCHEDULER].spawn(
+            report_forever(
+                app, metrics, interval, report_delivery_backlogs, "notification delivery backlogs"
+            )
+        ),
     ]
     yield
     for job in jobs:
