@@ -36,6 +36,10 @@ from server.stores import outbox_relay
 
 log = logging.getLogger("classconnect.realtime")
 
+_ADMIN_ENDED = {
+    "admin_removed": "This admin account was removed.",
+    "token_revoked": "The admin session was revoked.",
+}
 BATCH_LIMIT = 200  # envelopes per emit at most (Redis messages stay small)
 
 
@@ -139,5 +143,6 @@ async def sweep(app: web.Application, hub: Hub) -> None:
         db=app[MONGO_DB], holders={(s.identity.user_id, s.identity.token_version) for s in admins}
     )
     for state in admins:
-        if (state.identity.user_id, state.identity.token_version) in gone:
-            await hub.end(state, "token_revoked", "The admin session was revoked.")
+        reason = gone.get((state.identity.user_id, state.identity.token_version))
+        if reason is not None:
+            await hub.end(state, reason, _ADMIN_ENDED[reason])

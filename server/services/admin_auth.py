@@ -60,13 +60,17 @@ async def authenticate_admin(
 
 async def revoked_admins(
     *, db: AsyncDatabase, holders: set[tuple[uuid.UUID, int]]
-) -> set[tuple[uuid.UUID, int]]:
-    """Of (admin, token version) pairs held by sockets, those that no longer count."""
-    out = set()
+) -> dict[tuple[uuid.UUID, int], str]:
+    """Of (admin, token version) pairs held by sockets, those that no longer count, each with
+    the reason its socket is told: `admin_removed` (the relay's watcher says so too, and
+    usually first) or `token_revoked`."""
+    out = {}
     for admin_id, version in holders:
         state = await admins.token_state(db, str(admin_id))
-        if state is None or state["status"] != "active" or state["token_version"] != version:
-            out.add((admin_id, version))
+        if state is None or state["status"] != "active":
+            out[(admin_id, version)] = "admin_removed"
+        elif state["token_version"] != version:
+            out[(admin_id, version)] = "token_revoked"
     return out
 
 

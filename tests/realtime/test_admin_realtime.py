@@ -11,6 +11,8 @@ import uuid
 import pytest
 import socketio
 
+from server.keys import MONGO_DB
+from server.services.admin_auth import revoked_admins
 from server.settings import Settings
 from tests.admin_helpers import ADMIN_API
 
@@ -117,3 +119,14 @@ async def test_removing_an_admin_ends_their_admin_sockets(client, sockets, admin
     assert ended[0]["code"] == "admin_removed"
     await rec.wait_until(lambda: not rec.sio.connected)
     assert stays.sio.connected
+
+
+async def test_the_sweep_tells_a_removed_admin_why_as_the_relay_would(client, admins):
+    # The sweep is the relay watcher's backstop: whichever ends the socket first, the console
+    # must show the same reason.
+    first, second = await admins.create(), await admins.create()
+    resp = await client.delete(f"{ADMIN_API}/admins/{second.id}", headers=first.headers)
+    assert resp.status == 204
+    holders = {(second.id, 0), (first.id, 0), (first.id, 1)}
+    gone = await revoked_admins(db=client.app[MONGO_DB], holders=holders)
+    assert gone == {(second.id, 0): "admin_removed", (first.id, 1): "token_revoked"}

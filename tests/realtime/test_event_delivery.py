@@ -20,6 +20,9 @@ from tests.realtime.event_types import recorded_event_types
 @pytest.fixture
 def settings(settings: Settings, google_certs: FakeGoogle) -> Settings:
     settings.reminder_poll_seconds = 3600.0  # the deadline scenario runs the scan itself
+    # A removed admin is told `admin.removed`, then cut, by the relay's watcher; a timer sweep
+    # (the backstop) could cut them first under load. NOTIFY still wakes it for users.
+    settings.realtime_auth_sweep_seconds = 600
     settings.google_client_ids = [google_certs.client_id]
     settings.google_certs_url = google_certs.url
     return settings
