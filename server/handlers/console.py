@@ -59,6 +59,12 @@ async def console_page(request: web.Request) -> web.Response:
     )
 
 
+@routes.get("/admin/", summary="The console with a trailing slash: a redirect to /admin",
+            auth=False, status=308)  # fmt: skip
+async def console_slash(request: web.Request) -> web.Response:
+    return web.Response(status=308, headers={"Location": "/admin"})
+
+
 @routes.get(
     "/admin/{asset:.+}",
     summary="A script or style of the admin console",

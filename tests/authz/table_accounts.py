@@ -32,6 +32,7 @@ ROWS = [
     Row("GET", "/api/docs/{asset}", "docs_asset", public()),
     # The admin console's page and files are static; its data comes from /api/v1/admin.
     Row("GET", "/admin", "nothing", public()),
+    Row("GET", "/admin/", "nothing", public()),
     Row("GET", "/admin/{asset:.+}", "console_asset", public()),
     Row("GET", "/files/local/{bucket}/{key:.+}", "photo", public()),
     Row("POST", AUTH + "/register", "nothing", public(), body=new_email),

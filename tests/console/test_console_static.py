@@ -56,6 +56,14 @@ async def test_the_page_has_a_strict_csp_no_inline_script_and_cannot_be_framed(c
         assert ref.startswith("/admin/") or ref == "data:,", ref
 
 
+async def test_the_address_with_a_trailing_slash_leads_to_the_console(client):
+    resp = await client.get("/admin/", allow_redirects=False)
+    assert resp.status == 308 and resp.headers["Location"] == "/admin"
+    followed = await client.get("/admin/")
+    assert followed.status == 200 and followed.content_type == "text/html"
+    assert (await client.get("/admin/nothing-here.js")).status == 404
+
+
 async def test_every_module_is_served_from_here_and_revalidated(client):
     graph = module_graph()
     assert {"js/main.js", "js/feed.js", "vendor/socket.io.esm.min.js"} <= graph
