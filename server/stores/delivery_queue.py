@@ -25,16 +25,9 @@ from pymongo import DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from server.stores.deliveries import DELIVERIES
+from server.stores.mongo_in import chunks, find_in
 
 LOG_ENTRIES = 20
-# Ids per `$in`: a server re-checks `$in` against every candidate it fetched, so one list of
-# thousands costs (thousands)^2 comparisons on a simple server (SecantusDB); short lists keep
-# it linear, and cost a real MongoDB a few more round trips at most.
-IN_CHUNK = 50
-
-
-def chunks(ids: Sequence[str], size: int = IN_CHUNK) -> list[list[str]]:
-    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
 
 
 async def _update_by_ids(
@@ -101,10 +94,7 @@ async def claim(
         claimed += ids
     if not claimed:
         return []
-    mine: list[dict[str, Any]] = []
-    for part in chunks(claimed):
-        mine += [d async for d in db[DELIVERIES].find({"_id": {"$in": part}, "claim": token})]
-    return mine
+    return [d async for d in find_in(db[DELIVERIES], "_id", claimed, {"claim": token})]
 
 
 def _held(worker: str) -> dict[str, Any]:
@@ -281,10 +271,6 @@ async def page_for_user(
 
 async def read_notifications(db: AsyncDatabase, notification_ids: Sequence[str]) -> set[str]:
     """Which of these notifications their user has read in the app (the inbox's `read_at`)."""
-    read: set[str] = set()
-    for part in chunks(notification_ids):
-        found = db["notifications"].find(
-            {"_id": {"$in": part}, "read_at": {"$ne": None}}, {"_id": 1}
-        )
-        read |= {str(d["_id"]) async for d in found}
-    return read
+    read = {"read_at": {"$ne": None}}
+    found = find_in(db["notifications"], "_id", notification_ids, read, {"_id": 1})
+    return {str(d["_id"]) async for d in found}

@@ -18,11 +18,10 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from server.stores.mongo_in import find_in
+
 LOG = "event_log"
 HEADS = "event_log_heads"
-# Streams per `$in` when reading counters back: SecantusDB re-checks `$in` against every
-# candidate, so a list of n costs n^2 (server/stores/delivery_queue.py has the same bound).
-IN_CHUNK = 50
 
 
 @dataclass(frozen=True)
@@ -120,10 +119,8 @@ async def _reserve(db: AsyncDatabase, counts: dict[str, int]) -> dict[str, int]:
         [UpdateOne({"_id": s}, {"$inc": {"seq": n}}, upsert=True) for s, n in counts.items()],
         ordered=False,
     )
-    streams, reserved = list(counts), {}
-    for i in range(0, len(streams), IN_CHUNK):
-        part = {"_id": {"$in": streams[i : i + IN_CHUNK]}}
-        reserved.update({d["_id"]: d["seq"] async for d in db[HEADS].find(part, {"seq": 1})})
+    found = find_in(db[HEADS], "_id", list(counts), projection={"seq": 1})
+    reserved = {d["_id"]: d["seq"] async for d in found}
     return {s: reserved[s] - n + 1 for s, n in counts.items()}
 
 
@@ -131,7 +128,7 @@ async def heads(db: AsyncDatabase, streams: Iterable[str]) -> dict[str, int]:
     """The last seq appended on each stream (0 for a stream that never had an event); every
     seq up to it is in the log unless expired (or lost to a relay crash)."""
     names = list(streams)
-    found = {d["_id"]: d.get("appended", 0) async for d in db[HEADS].find({"_id": {"$in": names}})}
+    found = {d["_id"]: d.get("appended", 0) async for d in find_in(db[HEADS], "_id", names)}
     return {s: int(found.get(s, 0)) for s in names}
 
 

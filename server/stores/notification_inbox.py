@@ -17,6 +17,8 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from server.stores.mongo_in import chunks
+
 INBOX = "notifications"
 _DUPLICATE_KEY = 11000
 
@@ -66,12 +68,14 @@ async def unread_count(db: AsyncDatabase, user_id: uuid.UUID) -> int:
 
 
 async def unread_counts(db: AsyncDatabase, user_ids: Sequence[str]) -> dict[str, int]:
-    """Unread items per user, for a few users at once (0 for those with none)."""
-    pipeline = [
-        {"$match": {"user_id": {"$in": list(user_ids)}, "archived_at": None, "read_at": None}},
-        {"$group": {"_id": "$user_id", "n": {"$sum": 1}}},
-    ]
-    found = {d["_id"]: d["n"] async for d in await db[INBOX].aggregate(pipeline)}
+    """Unread items per user (0 for those with none)."""
+    found: dict[str, int] = {}
+    for part in chunks(user_ids):
+        pipeline = [
+            {"$match": {"user_id": {"$in": part}, "archived_at": None, "read_at": None}},
+            {"$group": {"_id": "$user_id", "n": {"$sum": 1}}},
+        ]
+        found.update({d["_id"]: d["n"] async for d in await db[INBOX].aggregate(pipeline)})
     return {u: found.get(u, 0) for u in user_ids}
 
 

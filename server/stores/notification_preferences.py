@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pymongo.asynchronous.database import AsyncDatabase
 
 from server.domain.notification_preferences import NotificationPreferences
+from server.stores.mongo_in import find_in
 
 PREFERENCES = "notification_preferences"
 
@@ -22,9 +23,7 @@ async def load_many(
 ) -> dict[uuid.UUID, NotificationPreferences]:
     """Everyone's preferences, defaults for those who never set any (one query)."""
     ids = list(user_ids)
-    stored = {
-        d.pop("_id"): d async for d in db[PREFERENCES].find({"_id": {"$in": [str(u) for u in ids]}})
-    }
+    stored = {d.pop("_id"): d async for d in find_in(db[PREFERENCES], "_id", [str(u) for u in ids])}
     return {u: NotificationPreferences.model_validate(stored.get(str(u), {})) for u in ids}
 
 

@@ -15,6 +15,8 @@ from datetime import datetime
 from pymongo import DeleteOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from server.stores.mongo_in import find_in
+
 PRESENCE = "presence"
 
 
@@ -52,5 +54,5 @@ async def online(db: AsyncDatabase, user_ids: Iterable[str], *, since: datetime)
     ids = list(user_ids)
     if not ids:
         return set()
-    found = db[PRESENCE].find({"user_id": {"$in": ids}, "seen_at": {"$gte": since}}, {"user_id": 1})
+    found = find_in(db[PRESENCE], "user_id", ids, {"seen_at": {"$gte": since}}, {"user_id": 1})
     return {d["user_id"] async for d in found}
