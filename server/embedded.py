@@ -40,6 +40,7 @@ def stop_postgres(server: Any) -> None:
 # process on the same DATA_DIR (`classconnect create-admin` while `make run` serves) connects to
 # it instead of starting another server on the same files.
 MONGO_ENDPOINT_FILE = "mongo.endpoint.json"
+EMBEDDED_TTL_SWEEP = 3600.0
 
 
 def start_mongo(data_dir: Path, port: int = 0) -> tuple[Any, str]:
@@ -47,7 +48,13 @@ def start_mongo(data_dir: Path, port: int = 0) -> tuple[Any, str]:
 
     path = (data_dir / "mongo").resolve()
     path.mkdir(parents=True, exist_ok=True)
-    server = SecantusDBServer(host="127.0.0.1", port=port, storage_path=str(path))
+    # Its TTL sweeper reads every document of `event_log` (7 days' retention) under its storage
+    # lock on each pass, stalling the relay for seconds once the log is large
+    # (docs/notifications.md); hourly instead of every minute, since an envelope kept an hour
+    # longer costs nothing. A real MongoDB's TTL monitor deletes through the index.
+    server = SecantusDBServer(
+        host="127.0.0.1", port=port, storage_path=str(path), ttl_sweep_seconds=EMBEDDED_TTL_SWEEP
+    )
     server.start()
     endpoint = data_dir.resolve() / MONGO_ENDPOINT_FILE
     tmp = endpoint.with_suffix(f".{os.getpid()}.tmp")

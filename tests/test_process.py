@@ -93,3 +93,16 @@ async def test_two_processes_on_one_empty_database_migrate_once(
     await conn.close()
     assert sorted(r["version"] for r in rows) == [m.version for m in load_migrations()]
     assert all(r["n"] == 1 for r in rows)
+
+
+def test_the_embedded_mongo_sweeps_expired_envelopes_hourly(tmp_path):
+    # Contract with SecantusDB's storage (a private attribute, version pinned in the lock): each
+    # sweep reads the whole event log under its storage lock, so the embedded server runs it
+    # hourly, not every minute (its default).
+    from server.embedded import EMBEDDED_TTL_SWEEP, start_mongo, stop_mongo
+
+    server, _ = start_mongo(tmp_path)
+    try:
+        assert server.storage._ttl_sweep_seconds == EMBEDDED_TTL_SWEEP == 3600
+    finally:
+        stop_mongo(server)
