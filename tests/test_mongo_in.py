@@ -32,7 +32,7 @@ async def test_find_in_reaches_every_chunk_and_keeps_the_filter(db):
     ids = [f"d{i:04d}" for i in range(3 * IN_CHUNK + 7)]
     await db.docs.insert_many([{"_id": i, "odd": n % 2 == 1} for n, i in enumerate(ids)])
     await db.docs.insert_one({"_id": "not asked", "odd": True})
-    asked = ids[1::3] + ["missing"]
+    asked = [*ids[1::3], "missing"]
     found = [d["_id"] async for d in find_in(db.docs, "_id", asked, {"odd": True}, {"_id": 1})]
     assert sorted(found) == sorted(i for i in asked if i != "missing" and int(i[1:]) % 2 == 1)
     assert len(found) > IN_CHUNK // 2  # from more than one chunk
