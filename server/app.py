@@ -35,7 +35,7 @@ from server.jobs.admin_jobs import admin_ctx
 from server.jobs.at_risk_digest import at_risk_digest_ctx
 from server.jobs.consumers import consumers_ctx
 from server.jobs.deadline_reminders import deadline_reminders_ctx
-from server.jobs.delivery_worker import deliveries_ctx
+from server.jobs.delivery_worker import deliveries_ctx, wake_deliveries
 from server.jobs.mail_transports import OutboxFileTransport, mail_transport_from
 from server.jobs.mailer import Mailer
 from server.jobs.metrics_sampler import metrics_sampler_ctx
@@ -257,7 +257,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     # Durable consumers of the outbox, built once the stores are open (server/jobs/consumers.py).
     # The forum tells the notifications consumer who follows a thread.
     followers = {Audience.THREAD_FOLLOWERS: thread_followers}
-    app[CONSUMERS] = [lambda app: notifications_consumer(app[MONGO_DB], audiences=followers)]
+    app[CONSUMERS] = [
+        lambda app: notifications_consumer(
+            app[MONGO_DB], audiences=followers, on_deliveries=partial(wake_deliveries, app)
+        )
+    ]
     if settings.audit_consumer_enabled:
         app[CONSUMERS].append(lambda app: audit_consumer(app[MONGO_DB]))
     # Without both Datadog keys, `classconnect datadog-sync` at deploy time sets the monitors'

@@ -292,3 +292,10 @@ async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
     app[DELIVERY_WORKER] = worker
     yield
     await worker.stop(grace_seconds=settings.shutdown_timeout_seconds / 3)
+
+
+def wake_deliveries(app: web.Application) -> None:
+    """What was just queued is due now: this process's worker claims it at once, not at its
+    next poll (the consumer that queued it runs here)."""
+    if (worker := app.get(DELIVERY_WORKER)) is not None:
+        worker.wake()

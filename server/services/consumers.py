@@ -64,6 +64,8 @@ class ConsumerBatch:
         # Work a handler defers to the end of the batch (e.g. one bulk write for all its
         # events), awaited after the last handler and before the batch commits.
         self.before_commit: list[Callable[[], Awaitable[None]]] = []
+        # Called once the batch has committed (e.g. waking a worker for what it wrote).
+        self.after_commit: list[Callable[[], None]] = []
 
     def record(self, *events: DomainEvent) -> None:
         self.events.extend(events)
@@ -136,7 +138,9 @@ async def consume_batch(*, pool: Pool, clock: Clock, consumer: Consumer) -> int:
         await outbox.append_bulk(conn, batch.events, context=SYSTEM)
         if reached > offset:
             await offsets.advance(conn, consumer.name, reached, now=batch.now)
-        return len(rows)
+    for then in batch.after_commit:
+        then()
+    return len(rows)
 
 
 async def consumer_lags(*, pool: Pool) -> dict[str, int]:

@@ -98,8 +98,13 @@ async def _values(batch: ConsumerBatch, event: ConsumedEvent) -> dict[str, Any]:
 
 
 def notifications_consumer(
-    db: AsyncDatabase, *, audiences: Mapping[Audience, Resolver] | None = None
+    db: AsyncDatabase,
+    *,
+    audiences: Mapping[Audience, Resolver] | None = None,
+    on_deliveries: Callable[[], None] | None = None,
 ) -> Consumer:
+    """`on_deliveries` is called after a batch that queued deliveries commits (the app wakes its
+    delivery worker: they are due now, not at its next poll)."""
     resolvers = {**AUDIENCES, **(audiences or {})}
     registry = HandlerRegistry()
 
@@ -130,6 +135,8 @@ def notifications_consumer(
             now=batch.now,
         )
         await write(batch, db, result)
+        if result.deliveries and on_deliveries is not None:
+            batch.after_commit.append(on_deliveries)
 
     return Consumer(name=CONSUMER_NAME, handlers=registry.handlers)
 

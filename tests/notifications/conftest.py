@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from server.keys import DELIVERY_WORKER
 from server.settings import Settings
 from tests.realtime.conftest import sockets  # noqa: F401 (a fixture, used by name)
 
@@ -15,8 +16,13 @@ def settings(settings: Settings) -> Settings:
     settings.realtime_auth_sweep_seconds = 0.1
     settings.consumers_enabled = True
     settings.consumer_poll_seconds = 0.1
-    # These tests check what the consumer plans (a delivery per channel, "queued" or "held");
-    # the delivery worker's own tests send them. Its first claim (at start) finds nothing, and
-    # the next comes after the tests are over, so a delivery here is never caught "sending".
-    settings.delivery_poll_seconds = 3600
     return settings
+
+
+@pytest.fixture(autouse=True)
+async def no_delivery_worker(client) -> None:
+    """These tests check what the consumer plans (a delivery per channel, "queued" or "held");
+    the delivery worker's own tests send them. Stopped at once (its first claim, at start,
+    finds nothing), it neither polls nor answers the consumer's wake-ups, so a delivery here is
+    never caught "sending"."""
+    await client.app[DELIVERY_WORKER].stop()
