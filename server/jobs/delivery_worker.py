@@ -39,6 +39,7 @@ from server.keys import (
     DELIVERY_WORKER,
     MAILER,
     MONGO_DB,
+    OUTBOX_RELAYED,
     PG_POOL,
     PUSH_TRANSPORT,
     SCHEDULER,
@@ -295,7 +296,8 @@ async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def wake_deliveries(app: web.Application) -> None:
-    """What was just queued is due now: this process's worker claims it at once, not at its
-    next poll (the consumer that queued it runs here)."""
+    """The consumer just queued deliveries: claim them when the relay next commits here (with
+    the consumer's live events: in-app first), not at the next poll. Woken at the consumer's
+    commit, the claims contended with the relay (docs/notifications-delivery.md, Workers)."""
     if (worker := app.get(DELIVERY_WORKER)) is not None:
-        worker.wake()
+        app[OUTBOX_RELAYED].after_next(worker.wake)

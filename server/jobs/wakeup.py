@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import aiojobs
 
@@ -35,15 +36,24 @@ class Broadcast:
 
     def __init__(self) -> None:
         self._events: list[asyncio.Event] = []
+        # A set: a relay that never runs here (another process holds it) can't make it grow.
+        self._once: set[Callable[[], None]] = set()
 
     def listener(self) -> asyncio.Event:
         event = asyncio.Event()
         self._events.append(event)
         return event
 
+    def after_next(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once, at the next `notify`."""
+        self._once.add(callback)
+
     def notify(self) -> None:
         for event in self._events:
             event.set()
+        once, self._once = self._once, set()
+        for callback in once:
+            callback()
 
 
 class PolledLoop:

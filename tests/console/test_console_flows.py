@@ -119,6 +119,38 @@ async def test_a_rule_published_in_the_console_is_listed_versioned_and_reaches_t
     assert all("Respeto" in item["title"] for item in found), found
 
 
+async def withdraw(page: Page, *, confirm: bool) -> None:
+    """Press "Retirar norma" and answer the browser's confirmation."""
+
+    async def answer(dialog) -> None:
+        await (dialog.accept() if confirm else dialog.dismiss())
+
+    page.once("dialog", answer)
+    await page.get_by_role("button", name="Retirar norma").click()
+
+
+async def test_withdrawing_a_rule_asks_first_then_takes_it_off_the_list(ui, client, admins):
+    admin = await admins.create()
+    body = {"title": "Puntualidad", "description": "D", "effective_from": "2026-03-01T00:00:00Z"}
+    resp = await client.post(f"{ADMIN_API}/rules", json=body, headers=admin.headers)
+    assert resp.status == 201
+    rule = f"{ADMIN_API}/rules/{(await resp.json())['id']}"
+    page = await ui.open()
+    await ui(signed_in(page, ui.url, admin.email, admin.password))
+    await ui(open_section(page, "Normas"))
+    await ui(page.get_by_role("link", name="Puntualidad").click())
+    await ui(expect(page.get_by_role("heading", level=1, name="Puntualidad")).to_be_visible())
+
+    await ui(withdraw(page, confirm=False))  # changed their mind: nothing happens
+    await ui(expect(page.get_by_role("heading", level=1, name="Puntualidad")).to_be_visible())
+    assert (await client.get(rule, headers=admin.headers)).status == 200
+
+    await ui(withdraw(page, confirm=True))
+    await ui(expect(page.get_by_role("heading", level=1, name="Normas")).to_be_visible())
+    await ui(expect(page.get_by_role("row").filter(has_text="Puntualidad")).to_have_count(0))
+    assert (await client.get(rule, headers=admin.headers)).status == 404
+
+
 async def test_an_altered_audit_entry_turns_the_chain_badge_to_broken(
     ui, client, admins, users, mongo
 ):
