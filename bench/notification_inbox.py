@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
 import time
 import uuid
@@ -28,6 +27,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from bench.http_load import postgres_cpu_seconds
+from bench.notifications import summary
 from bench.support import migrated_database, start_mongo
 from server.domain.clock import ManualClock
 from server.domain.events import ADMIN_AUDIT_STREAM, GLOBAL_STREAM, DomainEvent
@@ -115,11 +115,6 @@ async def one_round(pool: Pool, db: AsyncDatabase, clock: ManualClock, cpu: Cpu,
     }
 
 
-def spread(rounds: list[dict], key: str, unit: str) -> str:
-    values = [r[key] for r in rounds]
-    return f"{statistics.median(values):.2f}{unit} ({min(values):.2f}-{max(values):.2f})"
-
-
 async def main(args: argparse.Namespace) -> None:
     clock = ManualClock(datetime.now(UTC))
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,10 +140,10 @@ async def main(args: argparse.Namespace) -> None:
             mongo_proc.wait()
     print(f"\none rule.published to {args.users} users, {args.rounds} rounds, median (spread); "
           f"load average {psutil.getloadavg()}")  # fmt: skip
-    print(f"consumer batch {spread(rounds, 'target', ' s')} vs bare insert_many "
-          f"{spread(rounds, 'floor', ' s')}: ratio {spread(rounds, 'ratio', 'x')}")  # fmt: skip
-    print(f"CPU per recipient {spread(rounds, 'cpu_ms', ' ms')} vs floor "
-          f"{spread(rounds, 'floor_cpu_ms', ' ms')}")  # fmt: skip
+    print(f"consumer batch {summary(rounds, 'target', ' s')} vs bare insert_many "
+          f"{summary(rounds, 'floor', ' s')}: ratio {summary(rounds, 'ratio', 'x')}")  # fmt: skip
+    print(f"CPU per recipient {summary(rounds, 'cpu_ms', ' ms')} vs floor "
+          f"{summary(rounds, 'floor_cpu_ms', ' ms')}")  # fmt: skip
 
 
 if __name__ == "__main__":
