@@ -3,11 +3,12 @@ against a bare `insert_many` of the inbox items it wrote.
 
 The measured path is one `consume_batch` of the notifications consumer, from taking its offset to
 its commit: the rule's audience (Postgres), their contacts and preferences (a tenth of them have
-stored preferences), the unread counters, the inbox items and the email deliveries (Mongo, side
-by side), and the live events recorded. Its floor, in the same round: the inbox items it wrote,
-inserted bare (`insert_many`, unordered) into a fresh collection with the inbox's indexes, in the
-same Mongo. Each round starts from empty inbox and delivery collections. CPU is this process's,
-the Mongo process's and this database's Postgres backends', per recipient.
+stored preferences), the unread counters, the inbox items and the live events recorded. Its
+floor, in the same round: the inbox items it wrote, inserted bare (`insert_many`, unordered)
+into a fresh collection with the inbox's indexes, in the same Mongo. Then, reported beside it,
+the deliveries consumer's batch for the same event (the 10,000 email deliveries queued), which
+runs on its own offset. Each round starts from empty inbox and delivery collections. CPU is this
+process's, the Mongo process's and this database's Postgres backends', per recipient.
 
     python -m bench.notification_inbox [--users 10000] [--rounds 5]
 """
@@ -34,7 +35,7 @@ from server.domain.events import ADMIN_AUDIT_STREAM, GLOBAL_STREAM, DomainEvent
 from server.domain.notification_preferences import NotificationPreferences
 from server.pg_pool import Pool, open_pool
 from server.services.consumers import consume_batch, ensure_offset
-from server.services.notification_consumer import notifications_consumer
+from server.services.notification_consumer import deliveries_consumer, notifications_consumer
 from server.services.relay import relay_batch
 from server.stores import deliveries, notification_inbox, outbox
 from server.stores.mongo_indexes import ensure_indexes
@@ -75,7 +76,7 @@ async def fresh_inbox(db: AsyncDatabase) -> None:
 
 async def one_round(pool: Pool, db: AsyncDatabase, clock: ManualClock, cpu: Cpu, n: int) -> dict:
     await fresh_inbox(db)
-    consumer = notifications_consumer(db)
+    consumer, queue = notifications_consumer(db), deliveries_consumer(db)
     rule = DomainEvent(
         type="rule.published",
         streams=(GLOBAL_STREAM, ADMIN_AUDIT_STREAM),
@@ -94,6 +95,10 @@ async def one_round(pool: Pool, db: AsyncDatabase, clock: ManualClock, cpu: Cpu,
     handled = await consume_batch(pool=pool, clock=clock, consumer=consumer)
     took, cost = time.perf_counter() - started, cpu.now() - c0
     assert handled == 1, handled
+    c0, started = cpu.now(), time.perf_counter()
+    assert await consume_batch(pool=pool, clock=clock, consumer=queue) == 1
+    queued, queue_cost = time.perf_counter() - started, cpu.now() - c0
+    assert await db[deliveries.DELIVERIES].count_documents({}) == n
     items = await db[notification_inbox.INBOX].find({}).to_list(None)
     assert len(items) == n, len(items)
     floor_coll = db["inbox_floor"]
@@ -112,6 +117,9 @@ async def one_round(pool: Pool, db: AsyncDatabase, clock: ManualClock, cpu: Cpu,
         "ratio": took / floor,
         "cpu_ms": cost * 1000 / n,
         "floor_cpu_ms": floor_cost * 1000 / n,
+        "queued": queued,
+        "queued_ratio": queued / floor,
+        "queue_cpu_ms": queue_cost * 1000 / n,
     }
 
 
@@ -126,7 +134,8 @@ async def main(args: argparse.Namespace) -> None:
                 db = client["bench_inbox"]
                 await ensure_indexes(db)
                 await seed(pool, db, args.users, clock.now())
-                await ensure_offset(pool=pool, clock=clock, consumer=notifications_consumer(db))
+                for consumer in (notifications_consumer(db), deliveries_consumer(db)):
+                    await ensure_offset(pool=pool, clock=clock, consumer=consumer)
                 cpu = Cpu(mongo_proc.pid, dsn.rsplit("/", 1)[-1])
                 rounds = []
                 for r in range(args.rounds):
@@ -144,6 +153,9 @@ async def main(args: argparse.Namespace) -> None:
           f"{summary(rounds, 'floor', ' s')}: ratio {summary(rounds, 'ratio', 'x')}")  # fmt: skip
     print(f"CPU per recipient {summary(rounds, 'cpu_ms', ' ms')} vs floor "
           f"{summary(rounds, 'floor_cpu_ms', ' ms')}")  # fmt: skip
+    print(f"then the deliveries consumer's batch {summary(rounds, 'queued', ' s')}: "
+          f"{summary(rounds, 'queued_ratio', 'x')} the floor, CPU per recipient "
+          f"{summary(rounds, 'queue_cpu_ms', ' ms')}")  # fmt: skip
 
 
 if __name__ == "__main__":

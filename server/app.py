@@ -73,7 +73,7 @@ from server.services.admin_metrics import ProcessProbe
 from server.services.datadog_recipients import datadog_recipients_consumer
 from server.services.datadog_sync import datadog_api_from
 from server.services.forum_followers import thread_followers
-from server.services.notification_consumer import notifications_consumer
+from server.services.notification_consumer import deliveries_consumer, notifications_consumer
 from server.services.passwords import Passwords
 from server.settings import Settings
 from server.stores.file_backends import LocalFileStorage, file_storage_from
@@ -258,9 +258,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     # The forum tells the notifications consumer who follows a thread.
     followers = {Audience.THREAD_FOLLOWERS: thread_followers}
     app[CONSUMERS] = [
-        lambda app: notifications_consumer(
+        lambda app: notifications_consumer(app[MONGO_DB], audiences=followers),
+        lambda app: deliveries_consumer(
             app[MONGO_DB], audiences=followers, on_deliveries=partial(wake_deliveries, app)
-        )
+        ),
     ]
     if settings.audit_consumer_enabled:
         app[CONSUMERS].append(lambda app: audit_consumer(app[MONGO_DB]))

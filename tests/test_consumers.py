@@ -113,6 +113,23 @@ async def test_a_new_consumer_starts_at_the_head_or_the_beginning(client, app, d
     assert await run(app, replay) == [3]
 
 
+async def test_a_consumer_taking_over_starts_at_the_others_offset(client, app, db, clock, mongo):
+    old = probe_consumer(app[MONGO_DB], name="old")
+    await ensure_offset(pool=app[PG_POOL], clock=app[CLOCK], consumer=old)
+    await make(db, clock, 1, 2)
+    await relay_all(app)
+    assert await run(app, old) == [2]
+    await make(db, clock, 3)  # after the old consumer's offset, before the new one exists
+    await relay_all(app)
+    base = probe_consumer(app[MONGO_DB], name="heir")
+    heir = type(base)(name="heir", handlers=base.handlers, start_at="old")
+    orphan = type(base)(name="orphan", handlers=base.handlers, start_at="nobody")
+    for c in (heir, orphan):
+        await ensure_offset(pool=app[PG_POOL], clock=app[CLOCK], consumer=c)
+    assert await run(app, heir) == [1]  # 3, not 1 and 2 again
+    assert await run(app, orphan) == []  # no such consumer: at the head, as `start` says
+
+
 async def test_it_resumes_after_a_restart_where_it_stopped(
     aiohttp_client, settings, clock, db, mongo
 ):

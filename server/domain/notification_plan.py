@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import TypeAdapter
 
@@ -34,6 +34,10 @@ from server.domain.notifications import NotificationRead
 
 CREATED = "notification.created"
 UNREAD_COUNT = "notification.unread_count"
+
+# Each consumer asks for its own part: the inbox's or the deliveries'.
+Part = Literal["items", "deliveries"]
+BOTH: frozenset[Part] = frozenset(("items", "deliveries"))
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,10 @@ def plan(
     recipients: list[Recipient],
     occurred_at: datetime,
     now: datetime,
+    parts: frozenset[Part] = BOTH,
 ) -> Plan:
     created_at = to_millis(occurred_at)
+    event = str(event_id)
     texts: dict[tuple[str, str], tuple[str, str]] = {}  # many recipients share a locale and zone
     result = Plan(items=[], deliveries=[])
     for r in recipients:
@@ -75,13 +81,14 @@ def plan(
         if key not in texts:
             texts[key] = render(notice.type, notice.variant, values, locale=key[0], timezone=key[1])
         title, body = texts[key]
-        item_id = notification_id(event_id, r.user_id)
-        if effective_mode(r.prefs, notice.type, "in_app") != "off":
+        user = str(r.user_id)
+        item_id = notification_id(event, user)
+        if "items" in parts and effective_mode(r.prefs, notice.type, "in_app") != "off":
             result.items.append(
                 {
                     "_id": item_id,
-                    "user_id": str(r.user_id),
-                    "event_id": str(event_id),
+                    "user_id": user,
+                    "event_id": event,
                     "seq": seq,  # the event's relay_seq: the inbox's newest-first order
                     "type": notice.type,
                     "title": title,
@@ -93,20 +100,20 @@ def plan(
                     "archived_at": None,
                 }
             )
-        for channel in OUTSIDE_CHANNELS:
+        for channel in OUTSIDE_CHANNELS if "deliveries" in parts else ():
             mode = effective_mode(r.prefs, notice.type, channel)
             # A channel the type never uses unless asked leaves no trace; one the user turned
             # off shows in their delivery log as skipped, so they can see why nothing came.
             if mode == "off" and default_mode(notice.type, channel) == "off":
                 continue
             result.deliveries.append(
-                _delivery(event_id, item_id, notice, r, channel, mode, title, body, now)
+                _delivery(event, item_id, notice, r, channel, mode, title, body, now)
             )
     return result
 
 
 def _delivery(
-    event_id: uuid.UUID,
+    event_id: str,
     item_id: str,
     notice: Notice,
     r: Recipient,
@@ -118,8 +125,8 @@ def _delivery(
 ) -> NewDelivery:
     off = mode == "off"
     return NewDelivery(
-        id=delivery_id(str(event_id), r.user_id, channel),
-        event_id=str(event_id),
+        id=delivery_id(event_id, r.user_id, channel),
+        event_id=event_id,
         notification_id=item_id,
         user_id=r.user_id,
         channel=channel,

@@ -70,6 +70,12 @@ class ConsumerBatch:
     def record(self, *events: DomainEvent) -> None:
         self.events.extend(events)
 
+    async def record_now(self, events: list[DomainEvent]) -> None:
+        """Append `events` to the outbox at once, on the batch's transaction: still committed
+        with the batch, and ahead of what `record` collects. For a handler that overlaps the
+        append with writes elsewhere."""
+        await outbox.append_bulk(self.conn, events, context=SYSTEM)
+
 
 Handler = Callable[[ConsumerBatch, ConsumedEvent], Awaitable[None]]
 
@@ -99,11 +105,16 @@ class Consumer:
     # every event still in the outbox, e.g. to build a log).
     start: Start = "head"
     batch_size: int = 100
+    # A consumer that takes over part of another's work starts at that one's offset, when it
+    # has one, so the events between that offset and the head are neither lost nor done twice.
+    start_at: str | None = None
 
 
 async def ensure_offset(*, pool: Pool, clock: Clock, consumer: Consumer) -> None:
     async with pool.acquire() as conn:
-        await offsets.ensure(conn, consumer.name, start=consumer.start, now=clock.now())
+        await offsets.ensure(
+            conn, consumer.name, start=consumer.start, now=clock.now(), at=consumer.start_at
+        )
 
 
 def _event(row: asyncpg.Record) -> ConsumedEvent:

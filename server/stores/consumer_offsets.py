@@ -16,16 +16,21 @@ import asyncpg
 Start = Literal["beginning", "head"]
 
 
-async def ensure(conn: asyncpg.Connection, name: str, *, start: Start, now: datetime) -> None:
-    """Create the consumer's offset the first time it runs: at 0 (it reads every event kept in
-    the outbox) or at the current head (it reacts only to what happens from now on)."""
+async def ensure(
+    conn: asyncpg.Connection, name: str, *, start: Start, now: datetime, at: str | None = None
+) -> None:
+    """Create the consumer's offset the first time it runs: at consumer `at`'s offset when
+    that one exists, else at 0 (it reads every event kept in the outbox) or at the current
+    head (it reacts only to what happens from now on)."""
     await conn.execute(
         "INSERT INTO consumer_offsets (name, relay_seq, updated_at) "
-        "SELECT $1, CASE WHEN $2 THEN coalesce(max(relay_seq), 0) ELSE 0 END, $3 FROM outbox "
+        "SELECT $1, coalesce((SELECT relay_seq FROM consumer_offsets WHERE name = $4), "
+        "CASE WHEN $2 THEN coalesce(max(relay_seq), 0) ELSE 0 END), $3 FROM outbox "
         "ON CONFLICT (name) DO NOTHING",
         name,
         start == "head",
         now,
+        at,
     )
 
 

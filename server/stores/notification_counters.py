@@ -22,18 +22,21 @@ async def lock(conn: asyncpg.Connection, user_id: uuid.UUID) -> None:
     )
 
 
-async def add_one(conn: asyncpg.Connection, user_ids: Iterable[uuid.UUID]) -> dict[str, int]:
-    """One more unread item for each user, locking their rows (in id order, so two writers
+async def add(
+    conn: asyncpg.Connection, user_ids: Iterable[uuid.UUID], by: int = 1
+) -> dict[str, int]:
+    """`by` more unread items for each user, locking their rows (in id order, so two writers
     never wait on each other in a cycle); returns the new counts."""
     ids = sorted(set(user_ids))
     if not ids:
         return {}
     rows = await conn.fetch(
         "INSERT INTO notification_unread (user_id, unread) "
-        "SELECT u, 1 FROM unnest($1::uuid[]) AS u ORDER BY u "
-        "ON CONFLICT (user_id) DO UPDATE SET unread = notification_unread.unread + 1 "
+        "SELECT u, greatest($2, 0) FROM unnest($1::uuid[]) AS u ORDER BY u "
+        "ON CONFLICT (user_id) DO UPDATE SET unread = notification_unread.unread + $2 "
         "RETURNING user_id, unread",
         ids,
+        by,
     )
     return {str(r["user_id"]): r["unread"] for r in rows}
 

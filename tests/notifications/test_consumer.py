@@ -1,5 +1,6 @@
-"""The notifications consumer driven by hand: events other issues will record (administration,
-analytics) built here, a crash between its Mongo writes and its commit, one event to many."""
+"""The notifications consumers driven by hand: events other issues will record (administration,
+analytics) built here, a crash between their Mongo writes and their commit, one event to many,
+the inbox and the deliveries each on its own offset."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from server.domain.events import ADMIN_AUDIT_STREAM, GLOBAL_STREAM, user_stream
 from server.domain.notification_rules import Audience
 from server.keys import CLOCK, MONGO_DB, PG_POOL
 from server.services.consumers import Consumer, consume_batch, ensure_offset
-from server.services.notification_consumer import notifications_consumer
+from server.services.notification_consumer import deliveries_consumer, notifications_consumer
 from server.settings import Settings
 from tests.consumer_helpers import Crash, relay_all
 from tests.realtime.conftest import add_member, make_course, record
@@ -26,11 +27,16 @@ def settings(settings: Settings) -> Settings:
     return settings
 
 
-async def consume(app, consumer: Consumer | None = None) -> None:
-    consumer = consumer or notifications_consumer(app[MONGO_DB])
+async def consume(app, *consumers: Consumer) -> None:
+    """Each consumer in turn to the head; by default the inbox's and the deliveries'."""
+    consumers = consumers or (
+        notifications_consumer(app[MONGO_DB]),
+        deliveries_consumer(app[MONGO_DB]),
+    )
     await relay_all(app)
-    while await consume_batch(pool=app[PG_POOL], clock=app[CLOCK], consumer=consumer) > 0:
-        pass
+    for consumer in consumers:
+        while await consume_batch(pool=app[PG_POOL], clock=app[CLOCK], consumer=consumer) > 0:
+            pass
 
 
 async def live(db, type: str) -> list[dict]:
@@ -42,9 +48,8 @@ async def live(db, type: str) -> list[dict]:
 
 @pytest.fixture
 async def started(client, app):
-    await ensure_offset(
-        pool=app[PG_POOL], clock=app[CLOCK], consumer=notifications_consumer(app[MONGO_DB])
-    )
+    for consumer in (notifications_consumer(app[MONGO_DB]), deliveries_consumer(app[MONGO_DB])):
+        await ensure_offset(pool=app[PG_POOL], clock=app[CLOCK], consumer=consumer)
 
 
 async def test_account_notices_are_critical_emails(started, app, users, db, clock, mongo):
@@ -112,18 +117,8 @@ async def test_an_at_risk_digest_reaches_the_courses_staff(started, app, users, 
     assert owners[str(owner.id)]["body"] == "1 estudiante(s) necesitan atención."
 
 
-async def test_a_crash_before_the_commit_leaves_no_duplicates(
-    started, app, users, db, clock, mongo
-):
-    owner = await users.create("Owner")
-    students = [await users.create(f"S{i}") for i in range(3)]
-    course = await make_course(db, owner.id, clock.now())
-    for s in students:
-        await add_member(db, course, s.id, "student", clock.now())
-    await record(db, "assignment.published", f"course:{course}", at=clock.now(),
-                 course_id=str(course), assignment_id=str(uuid.uuid4()), title="T",
-                 due_at=clock.now().isoformat(), state="published")  # fmt: skip
-    real = notifications_consumer(app[MONGO_DB])
+def dying(real: Consumer) -> Consumer:
+    """`real`, whose process dies after the first event's writes and before its commit."""
     crashed = []
 
     async def crash_once(batch, event):
@@ -132,9 +127,27 @@ async def test_a_crash_before_the_commit_leaves_no_duplicates(
             crashed.append(event.id)
             raise Crash("the process dies before committing")
 
-    dying = Consumer(name=real.name, handlers={t: crash_once for t in real.handlers})
+    return Consumer(name=real.name, handlers={t: crash_once for t in real.handlers})
+
+
+async def publish_to_three(users, db, clock) -> list:
+    owner = await users.create("Owner")
+    students = [await users.create(f"S{i}") for i in range(3)]
+    course = await make_course(db, owner.id, clock.now())
+    for s in students:
+        await add_member(db, course, s.id, "student", clock.now())
+    await record(db, "assignment.published", f"course:{course}", at=clock.now(),
+                 course_id=str(course), assignment_id=str(uuid.uuid4()), title="T",
+                 due_at=clock.now().isoformat(), state="published")  # fmt: skip
+    return students
+
+
+async def test_a_crash_before_the_inbox_commit_leaves_no_duplicates(
+    started, app, users, db, clock, mongo
+):
+    students = await publish_to_three(users, db, clock)
     with pytest.raises(Crash):
-        await consume(app, dying)
+        await consume(app, dying(notifications_consumer(app[MONGO_DB])))
     assert await mongo.notifications.count_documents({}) == 3  # the effects happened
     assert await live(db, "notification.created") == []  # the commit did not
 
@@ -146,6 +159,59 @@ async def test_a_crash_before_the_commit_leaves_no_duplicates(
     assert {c["unread"] for c in counts} == {1}  # recounted from the inbox, not 2
     assert len(await live(db, "notification.created")) == 3
     assert await db.fetchval("SELECT sum(unread) FROM notification_unread") == 3
+
+
+async def test_a_crash_before_the_deliveries_commit_leaves_no_duplicates(
+    started, app, users, db, clock, mongo
+):
+    await publish_to_three(users, db, clock)
+    with pytest.raises(Crash):
+        await consume(app, dying(deliveries_consumer(app[MONGO_DB])))
+    assert await mongo.notification_deliveries.count_documents({}) == 3
+    assert await mongo.notifications.count_documents({}) == 0  # the inbox has its own offset
+
+    await consume(app)
+    assert await mongo.notification_deliveries.count_documents({}) == 3
+    assert await mongo.notifications.count_documents({}) == 3
+    offsets = dict(await db.fetch("SELECT name, relay_seq FROM consumer_offsets"))
+    assert offsets["notifications"] == offsets["notification_deliveries"] > 0
+
+
+async def test_an_inbox_turned_off_counts_nothing(started, app, users, db, clock, mongo):
+    quiet, *others = await publish_to_three(users, db, clock)
+    await mongo.notification_preferences.insert_one(
+        {"_id": str(quiet.id), "events": {"assignment.published": {"in_app": "off"}}}
+    )
+    await db.execute(  # an unread item from before
+        "INSERT INTO notification_unread (user_id, unread) VALUES ($1, 1)", quiet.id
+    )
+    await consume(app)
+    counts = {c["stream"]: c["unread"] for c in await live(db, "notification.unread_count")}
+    assert counts == {user_stream(s.id): 1 for s in others}
+    unread = dict(await db.fetch("SELECT user_id, unread FROM notification_unread"))
+    assert unread == {quiet.id: 1, **{s.id: 1 for s in others}}
+    assert await mongo.notifications.count_documents({"user_id": str(quiet.id)}) == 0
+    pushes = await mongo.notification_deliveries.count_documents({"user_id": str(quiet.id)})
+    assert pushes == 1  # the inbox is off, not the push
+
+
+async def test_the_inbox_does_not_wait_for_the_deliveries(started, app, users, db, clock, mongo):
+    students = await publish_to_three(users, db, clock)
+    stuck = deliveries_consumer(app[MONGO_DB])
+
+    async def outage(batch, event):
+        raise ConnectionError("the deliveries' store is down")
+
+    down = Consumer(name=stuck.name, handlers=dict.fromkeys(stuck.handlers, outage))
+    with pytest.raises(ConnectionError):
+        await consume(app, down)
+    await consume(app, notifications_consumer(app[MONGO_DB]))
+    created = await live(db, "notification.created")
+    assert sorted(c["stream"] for c in created) == sorted(user_stream(s.id) for s in students)
+    assert await mongo.notification_deliveries.count_documents({}) == 0
+
+    await consume(app, stuck)  # back: it resumes from its own offset
+    assert await mongo.notification_deliveries.count_documents({"channel": "push"}) == 3
 
 
 async def test_one_event_to_many_users_is_written_in_bulk(started, app, db, clock, mongo):
