@@ -8,8 +8,8 @@ sent on schedule, whatever the previous one is doing), `--publishes` per run, `-
 
 For every student and publish, from the moment the REST call is sent:
 - `notification.created` on the student's own stream: the measured path (publish commits ->
-  relay -> notifications consumer writes inbox, deliveries, counters and records the live
-  events -> relay -> socket);
+  relay -> notifications consumer writes counters and the inbox and records the live events ->
+  relay -> socket; the deliveries consumer queues the pushes beside it);
 - the spine floor: `assignment.published` on the course stream, for the same publish, on the
   same sockets (publish commits -> relay -> socket), so the ratio is what the consumer adds;
 - the realtime bench's paced floor (bench/realtime/floor.py, a bare aiohttp WebSocket server,
@@ -18,7 +18,7 @@ For every student and publish, from the moment the REST call is sent:
 
 CPU per notification: the server process (and, beside it, the Mongo process and this run's
 Postgres backends) from the first publish until everything is drained (relayed, and the
-consumer caught up), over the `notification.created` delivered. Pushes to online students wait
+consumers caught up), over the `notification.created` delivered. Pushes to online students wait
 PUSH_GRACE_SECONDS (60); each run waits until they are settled before the next begins, so one
 run's deferred pushes never land in the next run's window (their claim-and-hold step, done at
 once, is in the window; the skip 60 s later, for the first publishes of a run, may be).

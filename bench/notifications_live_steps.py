@@ -103,13 +103,14 @@ async def publish_paced(session: aiohttp.ClientSession, url: str, ids: list[str]
 
 async def wait_drained(conn: asyncpg.Connection, ids: list[str], expected: int) -> float:
     """Until every `notification.created` of `ids` is recorded and relayed, and nothing else is
-    waiting (outbox relayed, notifications consumer caught up). Seconds it took."""
+    waiting (outbox relayed, every consumer caught up: the inbox's and the deliveries'). Seconds
+    it took."""
     started = time.monotonic()
     while time.monotonic() - started < 600:
         await asyncio.sleep(0.25)
         idle = await conn.fetchval(
             "SELECT NOT EXISTS (SELECT 1 FROM outbox WHERE relayed_at IS NULL) AND "
-            "(SELECT relay_seq FROM consumer_offsets WHERE name = 'notifications') = "
+            "(SELECT min(relay_seq) FROM consumer_offsets) = "
             "(SELECT coalesce(max(relay_seq), 0) FROM outbox)"
         )
         if not idle:
