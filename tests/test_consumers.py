@@ -13,7 +13,15 @@ from server.app import create_app
 from server.domain.events import event, user_stream
 from server.keys import CLOCK, CONSUMERS, MONGO_DB, PG_POOL
 from server.metrics import CONSUMER_LAG
-from server.services.consumers import BUSY, consume_batch, ensure_offset
+from server.services.consumers import (
+    BUSY,
+    ConsumedEvent,
+    Consumer,
+    ConsumerBatch,
+    HandlerRegistry,
+    consume_batch,
+    ensure_offset,
+)
 from server.settings import Settings
 from server.stores import outbox
 from tests.consumer_helpers import Crash, probe_consumer, relay_all, settled
@@ -176,6 +184,61 @@ async def test_two_processes_consuming_together_handle_each_event_once(
     assert len(runs) == 60 and set(runs) == {1}
     done = [json.loads(r["data"])["n"] for r in await outbox.recorded(db, type="probe.done")]
     assert sorted(done) == numbers
+
+
+def trailing(seen: list, follows: str) -> Consumer:
+    """Follows `follows`; notes, for each event, whether the leader's `probe.done` for it has
+    been relayed by then."""
+    registry = HandlerRegistry()
+
+    @registry.on("probe.made")
+    async def trail(batch: ConsumerBatch, ev: ConsumedEvent) -> None:
+        relayed = await batch.conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE type = 'probe.done' AND relayed_at IS NOT NULL "
+            "AND (data->>'n')::int = $1",
+            ev.data["n"],
+        )
+        seen.append((ev.data["n"], relayed))
+
+    return Consumer(name="trail", handlers=registry.handlers, follows=follows)
+
+
+async def test_a_follower_runs_once_its_leaders_events_are_relayed(
+    aiohttp_client, settings, clock, db, mongo
+):
+    settings.realtime_relay_enabled = True
+    settings.consumers_enabled = True
+    settings.consumer_poll_seconds = 60  # only wake-ups move them within the test
+    seen: list = []
+    app = create_app(settings, clock=clock)
+    app[CONSUMERS].append(lambda app: probe_consumer(app[MONGO_DB], name="lead"))
+    app[CONSUMERS].append(lambda app: trailing(seen, follows="lead"))
+    await aiohttp_client(app)
+    await make(db, clock, 1, 2)
+    await settled(db, within=10)
+    assert sorted(seen) == [(1, 1), (2, 1)]  # not beside the leader: behind its live events
+
+
+async def test_a_follower_of_a_leader_that_recorded_nothing_runs_at_once(
+    aiohttp_client, settings, clock, db, mongo
+):
+    settings.realtime_relay_enabled = True
+    settings.consumers_enabled = True
+    settings.consumer_poll_seconds = 60
+    seen: list = []
+    silent = HandlerRegistry()
+
+    @silent.on("probe.made")
+    async def nothing(batch: ConsumerBatch, ev: ConsumedEvent) -> None:
+        pass
+
+    app = create_app(settings, clock=clock)
+    app[CONSUMERS].append(lambda app: Consumer(name="lead", handlers=silent.handlers))
+    app[CONSUMERS].append(lambda app: trailing(seen, follows="lead"))
+    await aiohttp_client(app)
+    await make(db, clock, 1)
+    await settled(db, within=10)  # no relay commit follows the leader's batch to wake it
+    assert seen == [(1, 0)]
 
 
 async def test_each_consumers_lag_is_a_gauge(aiohttp_client, settings, clock, db, fake_dogstatsd):

@@ -1,22 +1,24 @@
 """The durable consumers' loops: one aiojobs job per consumer in every process.
 
-Each loop is woken when this process's relay commits a batch (`OUTBOX_RELAYED`), and polls as
-a fallback: another process may have relayed it, or a wake-up may arrive while the loop is
-busy. Only one process at a time works on a consumer (its offset row is locked for the batch);
-the others find it busy, wait briefly and look again.
+Each loop is woken when this process's relay commits a batch (`OUTBOX_RELAYED`) or, for one
+that follows another (`Consumer.follows`), when that one's batch here has committed and the
+events it recorded have been relayed. It polls as a fallback: another process may have relayed
+or consumed, or a wake-up may arrive while the loop is busy. Only one process at a time works
+on a consumer (its offset row is locked for the batch); the others find it busy, wait briefly
+and look again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from aiohttp import web
 
 from server.jobs.wakeup import wait_for_wakeup
 from server.keys import CLOCK, CONSUMERS, OUTBOX_RELAYED, PG_POOL, SCHEDULER, SETTINGS
-from server.services.consumers import BUSY, Consumer, consume_batch, ensure_offset
+from server.services.consumers import BUSY, Consumer, ConsumerBatch, consume_batch, ensure_offset
 
 log = logging.getLogger("classconnect.consumers")
 
@@ -28,13 +30,29 @@ BUSY_RETRY_SECONDS = 0.2
 MAX_RETRY_SECONDS = 60.0
 
 
-async def run_consumer(app: web.Application, consumer: Consumer, wake: asyncio.Event) -> None:
+async def run_consumer(
+    app: web.Application,
+    consumer: Consumer,
+    wake: asyncio.Event,
+    followers: Sequence[asyncio.Event] = (),
+) -> None:
     poll = app[SETTINGS].consumer_poll_seconds
+    relayed = app[OUTBOX_RELAYED]
+
+    def wake_followers(batch: ConsumerBatch) -> None:
+        for follower in followers:
+            if batch.recorded:  # once its events are relayed: they go out first
+                relayed.after_next(follower.set)
+            else:
+                follower.set()
+
     failures = 0
     while True:
         wake.clear()  # a relay batch committed while we work sets it again
         try:
-            count = await consume_batch(pool=app[PG_POOL], clock=app[CLOCK], consumer=consumer)
+            count = await consume_batch(
+                pool=app[PG_POOL], clock=app[CLOCK], consumer=consumer, committed=wake_followers
+            )
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -59,9 +77,15 @@ async def consumers_ctx(app: web.Application) -> AsyncIterator[None]:
         await ensure_offset(pool=app[PG_POOL], clock=app[CLOCK], consumer=consumer)
     jobs = []
     if app[SETTINGS].consumers_enabled:
+        # A consumer that follows another is woken by that one's batches, not by the relay.
+        wakes = {
+            c.name: asyncio.Event() if c.follows else app[OUTBOX_RELAYED].listener()
+            for c in consumers
+        }
         for consumer in consumers:
-            wake = app[OUTBOX_RELAYED].listener()
-            jobs.append(await app[SCHEDULER].spawn(run_consumer(app, consumer, wake)))
+            followers = [wakes[c.name] for c in consumers if c.follows == consumer.name]
+            loop = run_consumer(app, consumer, wakes[consumer.name], followers)
+            jobs.append(await app[SCHEDULER].spawn(loop))
     yield
     for job in reversed(jobs):
         await job.close()

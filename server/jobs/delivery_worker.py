@@ -39,7 +39,6 @@ from server.keys import (
     DELIVERY_WORKER,
     MAILER,
     MONGO_DB,
-    OUTBOX_RELAYED,
     PG_POOL,
     PUSH_TRANSPORT,
     SCHEDULER,
@@ -296,8 +295,8 @@ async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def wake_deliveries(app: web.Application) -> None:
-    """The consumer just queued deliveries: claim them when the relay next commits here (with
-    the consumer's live events: in-app first), not at the next poll. Woken at the consumer's
-    commit, the claims contended with the relay (docs/notifications-delivery.md, Workers)."""
+    """The deliveries consumer just queued deliveries: claim them now, not at the next poll.
+    That consumer runs once the inbox's live events are relayed (in-app first), so the claims
+    do not contend with the relay's appends (docs/notifications-delivery.md, Workers)."""
     if (worker := app.get(DELIVERY_WORKER)) is not None:
-        app[OUTBOX_RELAYED].after_next(worker.wake)
+        worker.wake()

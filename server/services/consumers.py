@@ -66,15 +66,18 @@ class ConsumerBatch:
         self.before_commit: list[Callable[[], Awaitable[None]]] = []
         # Called once the batch has committed (e.g. waking a worker for what it wrote).
         self.after_commit: list[Callable[[], None]] = []
+        self.recorded = 0  # events appended to the outbox so far, by either way
 
     def record(self, *events: DomainEvent) -> None:
         self.events.extend(events)
+        self.recorded += len(events)
 
     async def record_now(self, events: list[DomainEvent]) -> None:
         """Append `events` to the outbox at once, on the batch's transaction: still committed
         with the batch, and ahead of what `record` collects. For a handler that overlaps the
         append with writes elsewhere."""
         await outbox.append_bulk(self.conn, events, context=SYSTEM)
+        self.recorded += len(events)
 
 
 Handler = Callable[[ConsumerBatch, ConsumedEvent], Awaitable[None]]
@@ -108,6 +111,10 @@ class Consumer:
     # A consumer that takes over part of another's work starts at that one's offset, when it
     # has one, so the events between that offset and the head are neither lost nor done twice.
     start_at: str | None = None
+    # Woken once the named consumer's batches are relayed, rather than at every relay commit:
+    # it runs behind that one instead of beside it (server/jobs/consumers.py). Scheduling
+    # only: it keeps its own offset and never waits on the other's.
+    follows: str | None = None
 
 
 async def ensure_offset(*, pool: Pool, clock: Clock, consumer: Consumer) -> None:
@@ -129,8 +136,15 @@ def _event(row: asyncpg.Record) -> ConsumedEvent:
     )
 
 
-async def consume_batch(*, pool: Pool, clock: Clock, consumer: Consumer) -> int:
-    """Events handled (0 when caught up, BUSY when another process holds the consumer)."""
+async def consume_batch(
+    *,
+    pool: Pool,
+    clock: Clock,
+    consumer: Consumer,
+    committed: Callable[[ConsumerBatch], None] | None = None,
+) -> int:
+    """Events handled (0 when caught up, BUSY when another process holds the consumer).
+    `committed` is called with a batch that moved the offset, once it has committed."""
     async with pool.acquire() as conn, conn.transaction():
         offset = await offsets.lock(conn, consumer.name)
         if offset is None:
@@ -151,6 +165,8 @@ async def consume_batch(*, pool: Pool, clock: Clock, consumer: Consumer) -> int:
             await offsets.advance(conn, consumer.name, reached, now=batch.now)
     for then in batch.after_commit:
         then()
+    if reached > offset and committed is not None:
+        committed(batch)
     return len(rows)
 
 

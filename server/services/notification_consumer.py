@@ -210,6 +210,7 @@ def deliveries_consumer(
     10,000 users does not hold its inbox items and live events behind 10,000 deliveries
     (bench/notification_inbox.py). It starts where the notifications consumer stood when it
     first ran, since that consumer queued deliveries itself before the two were split.
+    It runs once the notifications consumer's batch and its live events are out (`follows`).
     `on_deliveries` is called after a batch that queued some commits (the app wakes its
     delivery worker: they are due now, not at its next poll)."""
     addressed = _addresser(audiences)
@@ -229,7 +230,12 @@ def deliveries_consumer(
             batch.after_commit.append(on_deliveries)
 
     return Consumer(
-        name=DELIVERIES_CONSUMER_NAME, handlers=registry.handlers, start_at=CONSUMER_NAME
+        name=DELIVERIES_CONSUMER_NAME,
+        handlers=registry.handlers,
+        start_at=CONSUMER_NAME,
+        # Behind the inbox, not beside it: on SecantusDB the deliveries' inserts beside the
+        # inbox's and the relay's appends doubled the live bench's p50 (docs/notifications.md).
+        follows=CONSUMER_NAME,
     )
 
 
