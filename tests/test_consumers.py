@@ -186,9 +186,9 @@ async def test_two_processes_consuming_together_handle_each_event_once(
     assert sorted(done) == numbers
 
 
-def trailing(seen: list, follows: str) -> Consumer:
+def trailing(seen: list, follows: str, done: asyncio.Event, expect: int) -> Consumer:
     """Follows `follows`; notes, for each event, whether the leader's `probe.done` for it has
-    been relayed by then."""
+    been relayed by then, and sets `done` once it has seen `expect` events."""
     registry = HandlerRegistry()
 
     @registry.on("probe.made")
@@ -199,6 +199,8 @@ def trailing(seen: list, follows: str) -> Consumer:
             ev.data["n"],
         )
         seen.append((ev.data["n"], relayed))
+        if len(seen) >= expect:
+            done.set()
 
     return Consumer(name="trail", handlers=registry.handlers, follows=follows)
 
@@ -212,10 +214,11 @@ async def test_a_follower_runs_once_its_leaders_events_are_relayed(
     seen: list = []
     app = create_app(settings, clock=clock)
     app[CONSUMERS].append(lambda app: probe_consumer(app[MONGO_DB], name="lead"))
-    app[CONSUMERS].append(lambda app: trailing(seen, follows="lead"))
+    done = asyncio.Event()
+    app[CONSUMERS].append(lambda app: trailing(seen, "lead", done, expect=2))
     await aiohttp_client(app)
     await make(db, clock, 1, 2)
-    await settled(db, within=10)
+    await asyncio.wait_for(done.wait(), 10)  # long before its poll
     assert sorted(seen) == [(1, 1), (2, 1)]  # not beside the leader: behind its live events
 
 
@@ -234,10 +237,11 @@ async def test_a_follower_of_a_leader_that_recorded_nothing_runs_at_once(
 
     app = create_app(settings, clock=clock)
     app[CONSUMERS].append(lambda app: Consumer(name="lead", handlers=silent.handlers))
-    app[CONSUMERS].append(lambda app: trailing(seen, follows="lead"))
+    done = asyncio.Event()
+    app[CONSUMERS].append(lambda app: trailing(seen, "lead", done, expect=1))
     await aiohttp_client(app)
     await make(db, clock, 1)
-    await settled(db, within=10)  # no relay commit follows the leader's batch to wake it
+    await asyncio.wait_for(done.wait(), 10)  # no relay commit follows the leader's batch
     assert seen == [(1, 0)]
 
 

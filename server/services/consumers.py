@@ -111,9 +111,10 @@ class Consumer:
     # A consumer that takes over part of another's work starts at that one's offset, when it
     # has one, so the events between that offset and the head are neither lost nor done twice.
     start_at: str | None = None
-    # Woken once the named consumer's batches are relayed, rather than at every relay commit:
-    # it runs behind that one instead of beside it (server/jobs/consumers.py). Scheduling
-    # only: it keeps its own offset and never waits on the other's.
+    # Woken once the named consumer's batches (those that handled events) are relayed, rather
+    # than at every relay commit: it runs behind that one instead of beside it. Scheduling
+    # only: it keeps its own offset and never waits on the other's; past events of types
+    # neither handles, it catches up at its poll (server/jobs/consumers.py).
     follows: str | None = None
 
 
@@ -144,7 +145,7 @@ async def consume_batch(
     committed: Callable[[ConsumerBatch], None] | None = None,
 ) -> int:
     """Events handled (0 when caught up, BUSY when another process holds the consumer).
-    `committed` is called with a batch that moved the offset, once it has committed."""
+    `committed` is called with a batch that handled events, once it has committed."""
     async with pool.acquire() as conn, conn.transaction():
         offset = await offsets.lock(conn, consumer.name)
         if offset is None:
@@ -165,7 +166,7 @@ async def consume_batch(
             await offsets.advance(conn, consumer.name, reached, now=batch.now)
     for then in batch.after_commit:
         then()
-    if reached > offset and committed is not None:
+    if rows and committed is not None:
         committed(batch)
     return len(rows)
 
