@@ -38,11 +38,17 @@ async def test_find_in_reaches_every_chunk_and_keeps_the_filter(db):
     assert len(found) > IN_CHUNK // 2  # from more than one chunk
 
 
-async def test_preferences_of_many_users_come_from_every_chunk(db):
+@pytest.mark.parametrize(
+    "others", [10, 3 * IN_CHUNK], ids=["fewer stored: read all", "more stored: by id"]
+)
+async def test_preferences_of_many_users_come_from_every_chunk(db, others):
     users = [uuid.uuid4() for _ in range(2 * IN_CHUNK + 50)]
     english = users[::7]  # some in each chunk
     stored = NotificationPreferences.model_validate({"locale": "en"}).model_dump(mode="json")
-    await db.notification_preferences.insert_many([{"_id": str(u), **stored} for u in english])
+    strangers = [{"_id": str(uuid.uuid4()), **stored} for _ in range(others)]  # not asked for
+    await db.notification_preferences.insert_many(
+        [{"_id": str(u), **stored} for u in english] + strangers
+    )
     prefs = await notification_preferences.load_many(db, users)
     assert list(prefs) == users
     assert {u for u, p in prefs.items() if p.locale == "en"} == set(english)

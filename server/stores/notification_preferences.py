@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pymongo.asynchronous.database import AsyncDatabase
 
 from server.domain.notification_preferences import NotificationPreferences
-from server.stores.mongo_in import find_in
+from server.stores.mongo_in import IN_CHUNK, find_in
 
 PREFERENCES = "notification_preferences"
 
@@ -21,9 +21,20 @@ async def load(db: AsyncDatabase, user_id: uuid.UUID) -> NotificationPreferences
 async def load_many(
     db: AsyncDatabase, user_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, NotificationPreferences]:
-    """Everyone's preferences, defaults for those who never set any (one query)."""
+    """Everyone's preferences, defaults for those who never set any.
+
+    Most people never change theirs: when fewer are stored than are asked for (a rule to every
+    user), reading all that are stored is cheaper than looking up each id (on SecantusDB, for
+    10,000 ids with a tenth stored, 0.03 s instead of 0.37 s; bench/notification_inbox.py)."""
     ids = list(user_ids)
-    stored = {d.pop("_id"): d async for d in find_in(db[PREFERENCES], "_id", [str(u) for u in ids])}
+    wanted = [str(u) for u in ids]
+    prefs = db[PREFERENCES]
+    if len(ids) > IN_CHUNK and await prefs.estimated_document_count() <= len(ids):
+        asked = set(wanted)
+        found = (d async for d in prefs.find({}) if d["_id"] in asked)
+    else:
+        found = find_in(prefs, "_id", wanted)
+    stored = {d.pop("_id"): d async for d in found}
     return {u: NotificationPreferences.model_validate(stored.get(str(u), {})) for u in ids}
 
 
