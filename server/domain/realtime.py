@@ -146,6 +146,12 @@ class ConnectAuth(BaseModel):
 # Socket.IO addressing: admin streams live in their own namespace under short room names.
 ADMIN_NAMESPACE = "/admin"
 USER_NAMESPACE = "/"
+# What an admin's console is told when its socket is ended, by reason: the same words whichever
+# path ends it (the relay's watcher, the auth sweep, the audit feed).
+ADMIN_SESSION_ENDED = {
+    "admin_removed": "This admin account was removed.",
+    "token_revoked": "The admin session was revoked.",
+}
 _ADMIN_ROOMS = {ADMIN_AUDIT_STREAM: "audit", ADMINS_STREAM: "admins"}
 # What every admin socket hears: the audit feed and the admin accounts' own changes.
 ADMIN_STREAMS = frozenset(_ADMIN_ROOMS)

@@ -44,4 +44,6 @@ class RemovedAdminWatcher:
             return
         for state in self.hub.of_user(admin_id):
             if state.namespace == rules.ADMIN_NAMESPACE:
-                await self.hub.end(state, "admin_removed", "This admin account was removed.")
+                await self.hub.end(
+                    state, "admin_removed", rules.ADMIN_SESSION_ENDED["admin_removed"]
+                )

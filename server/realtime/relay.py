@@ -36,10 +36,6 @@ from server.stores import outbox_relay
 
 log = logging.getLogger("classconnect.realtime")
 
-_ADMIN_ENDED = {
-    "admin_removed": "This admin account was removed.",
-    "token_revoked": "The admin session was revoked.",
-}
 BATCH_LIMIT = 200  # envelopes per emit at most (Redis messages stay small)
 
 
@@ -145,4 +141,4 @@ async def sweep(app: web.Application, hub: Hub) -> None:
     for state in admins:
         reason = gone.get((state.identity.user_id, state.identity.token_version))
         if reason is not None:
-            await hub.end(state, reason, _ADMIN_ENDED[reason])
+            await hub.end(state, reason, rules.ADMIN_SESSION_ENDED[reason])

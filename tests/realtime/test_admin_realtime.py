@@ -117,6 +117,7 @@ async def test_removing_an_admin_ends_their_admin_sockets(client, sockets, admin
     assert resp.status == 204
     ended = await rec.wait_for("session.ended", within=5.0)
     assert ended[0]["code"] == "admin_removed"
+    assert ended[0]["message"] == "This admin account was removed."  # whichever path ended it
     await rec.wait_until(lambda: not rec.sio.connected)
     assert stays.sio.connected
 
