@@ -133,6 +133,27 @@ async def test_my_pdf_has_only_my_figures(client, users, clock, tmp_path):
     assert len(render_pages(body, tmp_path)) == len(reader.pages)
 
 
+def base_fonts(reader: PdfReader) -> set[str]:
+    fonts = set()
+    for page in reader.pages:
+        for font in ((page.get("/Resources") or {}).get("/Font") or {}).values():
+            fonts.add(str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1])  # subset
+    return fonts
+
+
+async def test_names_in_other_scripts_print_in_the_embedded_face(client, users, clock, db):
+    h = await course_history(client, users, clock)
+    await db.execute("UPDATE users SET name = 'Иван Σοφία' WHERE name = 'Sam Student'")
+    await db.execute("UPDATE courses SET title = 'Астрономия ★' WHERE title = 'Intro to Astronomy'")
+    resp = await client.get(
+        f"{API}/courses/{h.c.course_id}/stats/export", headers=h.headers(users, "owner")
+    )
+    reader, text = pdf_text(await resp.read())
+    assert "Informe del curso: Астрономия ★" in text
+    assert "Иван Σοφία 2 2 0 2 75,0 %" in text  # the student's row, not ■
+    assert base_fonts(reader) <= {"DejaVuSans", "DejaVuSans-Bold"}  # embedded, nothing else
+
+
 async def test_export_role_matrix(client, users, clock):
     h = await course_history(client, users, clock, feedback=False)
     expected = {"anonymous": 401, "other": 403, "sam": 403, "assistant_without": 200}

@@ -183,3 +183,9 @@ def test_the_images_install_works_in_a_fresh_venv(tmp_path):
     installed = {p["name"].lower() for p in json.loads(run(*pip, "list", "--format=json"))}
     assert {"pytest", "ruff", "uv"}.isdisjoint(installed)  # the runtime set only
     assert "serve" in run(str(venv / "bin" / "classconnect"), "--help")
+    # Package data the server reads at run time came along (here: the reports' fonts).
+    probe = "from server.services.report_fonts import register_fonts; register_fonts()"
+    outside = {**env, "PYTHONPATH": ""}
+    found = subprocess.run([str(venv / "bin" / "python"), "-c", probe], cwd=tmp_path,
+                           env=outside, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert found.returncode == 0, found.stderr

@@ -21,6 +21,7 @@ from server.domain.feedback_summary import FeedbackSummary
 from server.domain.report_text import label, number, percent_text
 from server.domain.stats_trends import Bucket, TrendBucket
 from server.services import stats_charts as charts
+from server.services.report_fonts import FONT, FONT_BOLD, register_fonts
 
 TEXT_CELL = 42  # characters of a title or name in a table cell
 COMMENT_CHARS = 400
@@ -36,7 +37,11 @@ class ReportWriter:
 
     def __init__(self, display: Display) -> None:
         self.d = display
+        register_fonts()
         self.styles = getSampleStyleSheet()
+        for style in self.styles.byName.values():  # every sample style is Helvetica (Latin only)
+            bold = getattr(style, "fontName", "").endswith("Bold")
+            style.fontName = FONT_BOLD if bold else FONT
         self.small = ParagraphStyle("small", parent=self.styles["BodyText"], fontSize=8)
         self.story: list[Flowable] = []
 
@@ -62,8 +67,8 @@ class ReportWriter:
         table.setStyle(
             TableStyle(
                 [
-                    ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
-                    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
+                    ("FONT", (0, 0), (-1, -1), FONT, 8),
+                    ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8),
                     ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
                     ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
                     ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
@@ -79,7 +84,7 @@ class ReportWriter:
         if not summary.count:
             self.para(self.t("no_feedback"))
             return
-        dist = ", ".join(f"{r}★ {n}" for r, n in summary.distribution.items())  # ZapfDingbats
+        dist = ", ".join(f"{r}★ {n}" for r, n in summary.distribution.items())
         self.para(
             f"{self.t('ratings')}: {summary.count} · {self.t('average')} "
             f"{number(summary.average, self.d.locale, 2)} / 5 · {dist}"
@@ -160,12 +165,14 @@ class ReportWriter:
             rightMargin=2 * cm,
             topMargin=1.8 * cm,
             bottomMargin=1.8 * cm,
+            # Pages start in the embedded face too: otherwise each page sets Helvetica first.
+            initialFontName=FONT,
         )
         page = self.t("page")
 
         def on_page(canvas: Canvas, document: SimpleDocTemplate) -> None:
             canvas.saveState()
-            canvas.setFont("Helvetica", 7)
+            canvas.setFont(FONT, 7)
             canvas.setFillColor(colors.grey)
             canvas.drawString(2 * cm, 1 * cm, cut(footer, 90))
             canvas.drawRightString(A4[0] - 2 * cm, 1 * cm, f"{page} {document.page}")

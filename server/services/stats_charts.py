@@ -14,6 +14,7 @@ from reportlab.lib import colors
 
 from server.domain.assignment_stats import GradeBin
 from server.domain.stats_trends import TrendBucket
+from server.services.report_fonts import FONT, FONT_BOLD
 
 WIDTH, HEIGHT = 480, 200
 BLUE = colors.HexColor("#2f6db5")
@@ -28,9 +29,16 @@ def _sparse(labels: Sequence[str]) -> list[str]:
     return [text if i % step == 0 else "" for i, text in enumerate(labels)]
 
 
+def _drawing() -> Drawing:
+    # Its text starts in the embedded face: Helvetica (the default) has no Cyrillic or Greek.
+    drawing = Drawing(WIDTH, HEIGHT)
+    drawing.initialFontName = FONT
+    return drawing
+
+
 def _title(drawing: Drawing, text: str | None) -> None:
     if text:  # None under a section heading that already says it
-        drawing.add(String(0, HEIGHT - 12, text, fontName="Helvetica-Bold", fontSize=10))
+        drawing.add(String(0, HEIGHT - 12, text, fontName=FONT_BOLD, fontSize=10))
 
 
 def _legend(drawing: Drawing, items: list[tuple[colors.Color, str]], x: float) -> None:
@@ -38,7 +46,7 @@ def _legend(drawing: Drawing, items: list[tuple[colors.Color, str]], x: float) -
     legend.x, legend.y = x, HEIGHT - 6
     legend.alignment = "right"
     legend.columnMaximum = 1
-    legend.fontName, legend.fontSize = "Helvetica", 8
+    legend.fontName, legend.fontSize = FONT, 8
     legend.dx = legend.dy = 8
     legend.deltax = 110
     legend.colorNamePairs = items
@@ -47,13 +55,13 @@ def _legend(drawing: Drawing, items: list[tuple[colors.Color, str]], x: float) -
 
 def _percent_axis(chart: VerticalBarChart | HorizontalLineChart) -> None:
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
-    chart.valueAxis.labels.fontName = chart.categoryAxis.labels.fontName = "Helvetica"
+    chart.valueAxis.labels.fontName = chart.categoryAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.labelTextFormat = "%d %%"
 
 
 def histogram(bins: Sequence[GradeBin], title: str | None, caption: str) -> Drawing:
-    drawing = Drawing(WIDTH, HEIGHT)
+    drawing = _drawing()
     _title(drawing, title)
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 40, 30, WIDTH - 60, HEIGHT - 60
@@ -62,16 +70,16 @@ def histogram(bins: Sequence[GradeBin], title: str | None, caption: str) -> Draw
     top = max([b.count for b in bins] + [1])
     chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, top
     chart.valueAxis.valueStep = max(1, -(-top // 5))
-    chart.valueAxis.labels.fontName = chart.categoryAxis.labels.fontName = "Helvetica"
+    chart.valueAxis.labels.fontName = chart.categoryAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = chart.categoryAxis.labels.fontSize = 7
     chart.bars[0].fillColor = BLUE
     chart.bars[0].strokeColor = None
     chart.barLabelFormat = "%d"
-    chart.barLabels.fontName, chart.barLabels.fontSize = "Helvetica", 7
+    chart.barLabels.fontName, chart.barLabels.fontSize = FONT, 7
     chart.barLabels.nudge = 6
     drawing.add(chart)
     drawing.add(
-        String(WIDTH / 2, 4, caption, fontName="Helvetica", fontSize=7, fillColor=GREY,
+        String(WIDTH / 2, 4, caption, fontName=FONT, fontSize=7, fillColor=GREY,
                textAnchor="middle")
     )  # fmt: skip
     return drawing
@@ -80,7 +88,7 @@ def histogram(bins: Sequence[GradeBin], title: str | None, caption: str) -> Draw
 def trend_lines(buckets: Sequence[TrendBucket], title: str, names: tuple[str, str, str]) -> Drawing:
     """Average grade, its moving average and the submission rate, all in percent, per bucket;
     a bucket with nothing due leaves a gap in the points."""
-    drawing = Drawing(WIDTH, HEIGHT)
+    drawing = _drawing()
     _title(drawing, title)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 40, 30, WIDTH - 60, HEIGHT - 70
@@ -115,7 +123,7 @@ def completion_bars(
     names: tuple[str, str],
 ) -> Drawing:
     """Two bars per item: handed in and handed in on time, in percent."""
-    drawing = Drawing(WIDTH, HEIGHT)
+    drawing = _drawing()
     _title(drawing, title)
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 40, 30, WIDTH - 60, HEIGHT - 70
