@@ -245,6 +245,22 @@ async def test_a_follower_of_a_leader_that_recorded_nothing_runs_at_once(
     assert seen == [(1, 0)]
 
 
+async def test_a_follower_of_a_consumer_not_registered_here_is_woken_by_the_relay(
+    aiohttp_client, settings, clock, db, mongo
+):
+    settings.realtime_relay_enabled = True
+    settings.consumers_enabled = True
+    settings.consumer_poll_seconds = 60
+    seen: list = []
+    done = asyncio.Event()
+    app = create_app(settings, clock=clock)
+    app[CONSUMERS].append(lambda app: trailing(seen, "nobody", done, expect=1))
+    await aiohttp_client(app)
+    await make(db, clock, 1)
+    await asyncio.wait_for(done.wait(), 10)
+    assert seen == [(1, 0)]
+
+
 async def test_each_consumers_lag_is_a_gauge(aiohttp_client, settings, clock, db, fake_dogstatsd):
     settings.realtime_relay_enabled = True
     settings.dd_agent_host = "127.0.0.1"

@@ -77,9 +77,11 @@ async def consumers_ctx(app: web.Application) -> AsyncIterator[None]:
         await ensure_offset(pool=app[PG_POOL], clock=app[CLOCK], consumer=consumer)
     jobs = []
     if app[SETTINGS].consumers_enabled:
-        # A consumer that follows another is woken by that one's batches, not by the relay.
+        # A consumer that follows another is woken by that one's batches, not by the relay
+        # (by the relay after all when the one it names isn't registered here).
+        names = {c.name for c in consumers}
         wakes = {
-            c.name: asyncio.Event() if c.follows else app[OUTBOX_RELAYED].listener()
+            c.name: asyncio.Event() if c.follows in names else app[OUTBOX_RELAYED].listener()
             for c in consumers
         }
         for consumer in consumers:
