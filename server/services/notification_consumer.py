@@ -3,7 +3,7 @@ email and push deliveries out of the other.
 
 Both plan each event alike, inside their own batch transaction:
 1. what the event says and to whom (server.domain.notification_rules; recipients by query);
-2. each recipient's preferences, read from Mongo in lists of ids;
+2. each recipient's preferences, from Mongo (`notification_preferences.load_many`);
 3. the plan (server.domain.notification_plan), every id derived from the event and the
    recipient, so either consumer's batch run again after a crash writes nothing twice.
 
