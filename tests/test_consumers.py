@@ -205,59 +205,58 @@ def trailing(seen: list, follows: str, done: asyncio.Event, expect: int) -> Cons
     return Consumer(name="trail", handlers=registry.handlers, follows=follows)
 
 
+async def followed(aiohttp_client, settings, clock, db, *, leader, follows: str, numbers):
+    """Runs a server with `leader` (a consumer factory, or None) and a trailing consumer that
+    follows `follows`, makes probe events `numbers` and returns what the follower saw. The
+    poll is a minute: only wake-ups move the consumers within the test."""
+    settings.realtime_relay_enabled = True
+    settings.consumers_enabled = True
+    settings.consumer_poll_seconds = 60
+    seen: list = []
+    done = asyncio.Event()
+    app = create_app(settings, clock=clock)
+    if leader is not None:
+        app[CONSUMERS].append(leader)
+    app[CONSUMERS].append(lambda app: trailing(seen, follows, done, expect=len(numbers)))
+    await aiohttp_client(app)
+    await make(db, clock, *numbers)
+    await asyncio.wait_for(done.wait(), 10)  # long before its poll
+    return seen
+
+
 async def test_a_follower_runs_once_its_leaders_events_are_relayed(
     aiohttp_client, settings, clock, db, mongo
 ):
-    settings.realtime_relay_enabled = True
-    settings.consumers_enabled = True
-    settings.consumer_poll_seconds = 60  # only wake-ups move them within the test
-    seen: list = []
-    app = create_app(settings, clock=clock)
-    app[CONSUMERS].append(lambda app: probe_consumer(app[MONGO_DB], name="lead"))
-    done = asyncio.Event()
-    app[CONSUMERS].append(lambda app: trailing(seen, "lead", done, expect=2))
-    await aiohttp_client(app)
-    await make(db, clock, 1, 2)
-    await asyncio.wait_for(done.wait(), 10)  # long before its poll
+    lead = lambda app: probe_consumer(app[MONGO_DB], name="lead")  # noqa: E731
+    seen = await followed(
+        aiohttp_client, settings, clock, db, leader=lead, follows="lead", numbers=(1, 2)
+    )
     assert sorted(seen) == [(1, 1), (2, 1)]  # not beside the leader: behind its live events
 
 
 async def test_a_follower_of_a_leader_that_recorded_nothing_runs_at_once(
     aiohttp_client, settings, clock, db, mongo
 ):
-    settings.realtime_relay_enabled = True
-    settings.consumers_enabled = True
-    settings.consumer_poll_seconds = 60
-    seen: list = []
     silent = HandlerRegistry()
 
     @silent.on("probe.made")
     async def nothing(batch: ConsumerBatch, ev: ConsumedEvent) -> None:
         pass
 
-    app = create_app(settings, clock=clock)
-    app[CONSUMERS].append(lambda app: Consumer(name="lead", handlers=silent.handlers))
-    done = asyncio.Event()
-    app[CONSUMERS].append(lambda app: trailing(seen, "lead", done, expect=1))
-    await aiohttp_client(app)
-    await make(db, clock, 1)
-    await asyncio.wait_for(done.wait(), 10)  # no relay commit follows the leader's batch
+    # No relay commit follows the leader's batch: the follower is woken by the batch itself.
+    lead = lambda app: Consumer(name="lead", handlers=silent.handlers)  # noqa: E731
+    seen = await followed(
+        aiohttp_client, settings, clock, db, leader=lead, follows="lead", numbers=(1,)
+    )
     assert seen == [(1, 0)]
 
 
 async def test_a_follower_of_a_consumer_not_registered_here_is_woken_by_the_relay(
     aiohttp_client, settings, clock, db, mongo
 ):
-    settings.realtime_relay_enabled = True
-    settings.consumers_enabled = True
-    settings.consumer_poll_seconds = 60
-    seen: list = []
-    done = asyncio.Event()
-    app = create_app(settings, clock=clock)
-    app[CONSUMERS].append(lambda app: trailing(seen, "nobody", done, expect=1))
-    await aiohttp_client(app)
-    await make(db, clock, 1)
-    await asyncio.wait_for(done.wait(), 10)
+    seen = await followed(
+        aiohttp_client, settings, clock, db, leader=None, follows="nobody", numbers=(1,)
+    )
     assert seen == [(1, 0)]
 
 

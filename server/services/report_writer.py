@@ -39,7 +39,8 @@ class ReportWriter:
         self.d = display
         register_fonts()
         self.styles = getSampleStyleSheet()
-        for style in self.styles.byName.values():  # every sample style is Helvetica (Latin only)
+        # Every sample style is Helvetica (Latin only); its list styles have no font at all.
+        for style in self.styles.byName.values():
             bold = getattr(style, "fontName", "").endswith("Bold")
             style.fontName = FONT_BOLD if bold else FONT
         self.small = ParagraphStyle("small", parent=self.styles["BodyText"], fontSize=8)
