@@ -2,9 +2,9 @@
 increasing `seq`, kept 7 days. See docs/event-spine.md.
 
 Collections: `event_log` holds `{event_id, stream, seq, type, at, data}`; `event_log_heads` holds
-per stream the last reserved seq (`seq`, the atomic counter) and the last appended one
-(`appended`); it never expires, so the server can tell a client that is behind the retention
-window from one that is merely up to date.
+per stream the last allocated seq (`seq`) and the last appended one (`appended`), both moved
+after the insert; it never expires, so the server can tell a client that is behind the
+retention window from one that is merely up to date.
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from server.stores.mongo_in import find_in
 
 LOG = "event_log"
 HEADS = "event_log_heads"
+DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,19 @@ async def append(db: AsyncDatabase, items: Iterable[Pending]) -> list[dict[str, 
     items = list(items)
     if not items:
         return []
+    try:
+        return await _append(db, items)
+    except BulkWriteError as error:
+        if not _duplicate_key(error):
+            raise
+        # The log is ahead of a head: a relay died between its insert and its head write, and
+        # this batch is not that one retried (else its envelopes would have been reused). Bring
+        # the heads up to the log and allocate again; what this try inserted is now reused.
+        await _catch_up_heads(db, {i.stream for i in items})
+        return await _append(db, items)
+
+
+async def _append(db: AsyncDatabase, items: list[Pending]) -> list[dict[str, Any]]:
     ids = list({i.event_id for i in items})
     existing = {
         (d["event_id"], d["stream"]): d
@@ -66,62 +81,76 @@ async def append(db: AsyncDatabase, items: Iterable[Pending]) -> list[dict[str, 
     for item in items:
         if (item.event_id, item.stream) not in existing:
             fresh[item.stream].append(item)
-    firsts = await _reserve(db, {stream: len(pending) for stream, pending in fresh.items()})
-    docs: list[dict[str, Any]] = []
-    for stream, pending in fresh.items():
-        for offset, item in enumerate(pending):
-            docs.append(
-                {
-                    "event_id": item.event_id,
-                    "stream": stream,
-                    "seq": firsts[stream] + offset,
-                    "type": item.type,
-                    "at": item.at,
-                    "data": item.data,
-                }
-            )
+    lasts = await _last_seqs(db, list(fresh))
+    docs = [
+        {
+            "event_id": item.event_id,
+            "stream": stream,
+            "seq": lasts[stream] + offset,
+            "type": item.type,
+            "at": item.at,
+            "data": item.data,
+        }
+        for stream, pending in fresh.items()
+        for offset, item in enumerate(pending, 1)
+    ]
     if docs:
         await db[LOG].insert_many([dict(d) for d in docs], ordered=True)
-        # Only now may readers plan a replay up to these seqs: `seq` was reserved before the
-        # insert, and a reader that trusted it would take an in-flight append for expired data.
-        appended: dict[str, int] = {}
-        for d in docs:
-            appended[d["stream"]] = max(appended.get(d["stream"], 0), d["seq"])
-        await db[HEADS].bulk_write(
-            [UpdateOne({"_id": s}, {"$max": {"appended": last}}) for s, last in appended.items()],
-            ordered=False,
-        )
+    # Only now, with the envelopes in the log, do the heads move: a reader planning a replay
+    # up to a head finds every seq below it. Reused envelopes count too (their first try may
+    # have died before this write).
+    await _advance_heads(db, [*existing.values(), *docs])
     by_key = {**existing, **{(d["event_id"], d["stream"]): d for d in docs}}
     # Recording order; within a stream that is also seq order.
     return [as_envelope(by_key[(i.event_id, i.stream)]) for i in items]
 
 
-async def _reserve(db: AsyncDatabase, counts: dict[str, int]) -> dict[str, int]:
-    """Reserve a contiguous block of `counts[stream]` seqs on each stream; each block's first.
+async def _last_seqs(db: AsyncDatabase, streams: list[str]) -> dict[str, int]:
+    """Each stream's last allocated seq (0 for a new stream).
 
-    One stream: one atomic `find_one_and_update`. Many (a notification to each of 500 users is
-    500 streams): one bulk `$inc`, then the counters read back, a few round trips instead of one
-    per stream (on SecantusDB those, with the per-stream `$max` after the insert, took 1.0-1.6 s
-    of the 1.6-1.9 s a 200-user notification's relay batch took). Reading back is
-    exact because the caller holds the relay lock; were another writer to move a counter in
-    between, its block and ours would overlap and the unique (stream, seq) index would refuse
-    the second insert: the batch fails and is retried, the order is never broken.
+    Read, not reserved with an atomic `$inc`: the caller holds the relay lock, so nobody else
+    allocates meanwhile, and the head is written once, after the insert (on SecantusDB a
+    reservation was one more update per stream: 85 ms of a 200-user notification's 440 ms
+    append). Were a second writer to slip in, the unique (stream, seq) index refuses the
+    overlap and `append` catches the heads up. `seq` may run ahead of `appended` on logs
+    written by the reserving version (a reservation its relay never used): a harmless gap.
     """
-    if not counts:
+    if not streams:
         return {}
-    if len(counts) == 1:
-        ((stream, n),) = counts.items()
-        head = await db[HEADS].find_one_and_update(
-            {"_id": stream}, {"$inc": {"seq": n}}, upsert=True, return_document=ReturnDocument.AFTER
-        )
-        return {stream: head["seq"] - n + 1}
+    found = find_in(db[HEADS], "_id", streams, projection={"seq": 1})
+    known = {d["_id"]: int(d["seq"]) async for d in found}
+    return {s: known.get(s, 0) for s in streams}
+
+
+async def _advance_heads(db: AsyncDatabase, docs: list[dict[str, Any]]) -> None:
+    last: dict[str, int] = {}
+    for d in docs:
+        last[d["stream"]] = max(last.get(d["stream"], 0), d["seq"])
+    if not last:
+        return
     await db[HEADS].bulk_write(
-        [UpdateOne({"_id": s}, {"$inc": {"seq": n}}, upsert=True) for s, n in counts.items()],
+        [
+            UpdateOne({"_id": s}, {"$max": {"seq": n, "appended": n}}, upsert=True)
+            for s, n in last.items()
+        ],
         ordered=False,
     )
-    found = find_in(db[HEADS], "_id", list(counts), projection={"seq": 1})
-    reserved = {d["_id"]: d["seq"] async for d in found}
-    return {s: reserved[s] - n + 1 for s, n in counts.items()}
+
+
+async def _catch_up_heads(db: AsyncDatabase, streams: set[str]) -> None:
+    """Move each stream's head up to the newest envelope in its log (a rare repair)."""
+    newest = []
+    for stream in streams:
+        doc = await db[LOG].find_one(
+            {"stream": stream}, {"_id": 0, "stream": 1, "seq": 1}, sort=[("seq", DESCENDING)]
+        )
+        if doc is not None:
+            newest.append(doc)
+    await _advance_heads(db, newest)
+
+
+def _duplicate_key(error: BulkWriteError) -> bool:
+    return any(e.get("code") == DUPLICATE_KEY for e in error.details.get("writeErrors", []))
 
 
 async def heads(db: AsyncDatabase, streams: Iterable[str]) -> dict[str, int]:
