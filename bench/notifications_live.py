@@ -14,7 +14,10 @@ For every student and publish, from the moment the REST call is sent:
   same sockets (publish commits -> relay -> socket), so the ratio is what the consumer adds;
 - the realtime bench's paced floor (bench/realtime/floor.py, a bare aiohttp WebSocket server,
   measured as `python -m bench.realtime` measures it): as many clients, as many events, at the
-  same rate, each frame stamped when it is sent.
+  same rate, each frame stamped when it is sent;
+- the store floor (bench/notification_store_floor.py): the Mongo writes any design must make
+  for one publish's notifications (each student's inbox item, one envelope, the head), bare,
+  in the same Mongo, after the run: no version of the path beats it on this store.
 
 CPU per notification: the server process (and, beside it, the Mongo process and this run's
 Postgres backends) from the first publish until everything is drained (relayed, and the
@@ -44,6 +47,7 @@ import asyncpg
 import psutil
 from pymongo import AsyncMongoClient
 
+from bench.notification_store_floor import prepare, store_floor
 from bench.notifications_live_steps import (
     CREATED,
     PUBLISHED,
@@ -70,7 +74,8 @@ def start_floor(port: int) -> subprocess.Popen:
 
 
 def run_figures(receipts: dict, sent: dict[str, tuple[float, float]], floor: list[float],
-                cpu: tuple[float, float, float], students: int) -> dict:  # fmt: skip
+                store: list[float], cpu: tuple[float, float, float],
+                students: int) -> dict:  # fmt: skip
     created, published = [], []
     for assignment, (t0, _) in sent.items():
         got = receipts.get(assignment, {})
@@ -91,6 +96,9 @@ def run_figures(receipts: dict, sent: dict[str, tuple[float, float]], floor: lis
         "floor_p99": pct(floor, 0.99) * 1000,
         "vs_spine": pct(created, 0.99) / pct(published, 0.99),
         "vs_floor": pct(created, 0.99) / pct(floor, 0.99),
+        "store_p50": pct(store, 0.5) * 1000,
+        "store_p99": pct(store, 0.99) * 1000,
+        "store_vs_floor": pct(store, 0.5) / pct(floor, 0.99),
         "server_cpu_ms": cpu[0] * 1000 / delivered,
         "mongo_cpu_ms": cpu[1] * 1000 / delivered,
         "pg_cpu_ms": cpu[2] * 1000 / delivered,
@@ -112,6 +120,9 @@ def report(args: argparse.Namespace, runs: list[dict]) -> None:
         print(f"  {label}: {spread(runs, p50)} / {spread(runs, p99)}")
     print(f"  p99 ratio vs spine floor: {spread(runs, 'vs_spine')}x")
     print(f"  p99 ratio vs bare WS floor: {spread(runs, 'vs_floor')}x (goal <= 1.5x)")
+    print(f"  store floor (a publish's minimal Mongo writes, bare) p50 / p99 ms: "
+          f"{spread(runs, 'store_p50')} / {spread(runs, 'store_p99')}; its p50 vs the bare WS "
+          f"floor's p99: {spread(runs, 'store_vs_floor')}x")  # fmt: skip
     print(f"  CPU ms per notification: server {spread(runs, 'server_cpu_ms')}, Mongo "
           f"{spread(runs, 'mongo_cpu_ms')}, Postgres {spread(runs, 'pg_cpu_ms')}")  # fmt: skip
     print(f"  delivered {sum(r['delivered'] for r in runs)} of "
@@ -169,6 +180,7 @@ async def _runs(args, dsn, server, mongo, mongo_client, floor_url, gens) -> list
         await wait_drained(conn, ids[:warm], warm * args.students)
         await settle(db)
         batches = []
+        floor_users = await prepare(db, args.students)
         for run in range(args.runs):
             mine = ids[warm + run * args.publishes : warm + (run + 1) * args.publishes]
             spies = profile(args, run, {"server": server.proc.pid, "mongo": mongo.pid})
@@ -184,8 +196,10 @@ async def _runs(args, dsn, server, mongo, mongo_client, floor_url, gens) -> list
             )
             print(f"run {run + 1}: drained {drained:.1f} s after the last publish; steps (median "
                   f"ms after the call): {json.dumps(steps)}", flush=True)  # fmt: skip
-            batches.append((sent, floor, used))
             await settle(db)
+            # The store floor on a quiet Mongo, as the path found it when each publish began.
+            store = await store_floor(db, floor_users, args.publishes, run * args.publishes + 1)
+            batches.append((sent, floor, store, used))
         await conn.close()
     receipts: dict[str, dict[str, list[float]]] = {}
     for g in gens:
@@ -194,8 +208,8 @@ async def _runs(args, dsn, server, mongo, mongo_client, floor_url, gens) -> list
             for name, times in got.items():
                 merged[name] += times
         g.wait(30)
-    runs = [run_figures(receipts, sent, floor, used, args.students)
-            for sent, floor, used in batches]  # fmt: skip
+    runs = [run_figures(receipts, sent, floor, store, used, args.students)
+            for sent, floor, store, used in batches]  # fmt: skip
     for n, r in enumerate(runs, 1):
         print(f"run {n}: " + json.dumps({k: v if isinstance(v, list) else round(v, 2)
                                          for k, v in r.items()}))  # fmt: skip
