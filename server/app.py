@@ -260,7 +260,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[CONSUMERS] = [
         lambda app: notifications_consumer(app[MONGO_DB], audiences=followers),
         lambda app: deliveries_consumer(
-            app[MONGO_DB], audiences=followers, on_deliveries=partial(wake_deliveries, app)
+            app[MONGO_DB],
+            audiences=followers,
+            on_deliveries=partial(wake_deliveries, app),
+            grace=settings.push_grace,
+            presence_window=settings.presence_window,
         ),
     ]
     if settings.audit_consumer_enabled:

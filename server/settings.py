@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -235,6 +236,17 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.production
+
+    @property
+    def push_grace(self) -> timedelta:
+        """How long a push to someone with a live socket waits (skipped if they read it)."""
+        return timedelta(seconds=self.push_grace_seconds)
+
+    @property
+    def presence_window(self) -> timedelta:
+        """A user counts as online when a process saw their socket this recently: three
+        heartbeats, so one late beat does not take them offline."""
+        return timedelta(seconds=3 * self.presence_heartbeat_seconds)
 
     def resolve_jwt_secret(self) -> str:
         """The signing secret; in development one is generated once and kept in data_dir."""

@@ -19,6 +19,7 @@ from server.domain.deliveries import NewDelivery, delivery_id
 from server.keys import DELIVERY_WORKER
 from server.stores import deliveries
 from server.stores.deliveries import DELIVERIES
+from server.stores.presence import PRESENCE
 
 
 def new_delivery(
@@ -155,4 +156,11 @@ async def logged(caplog, check: Callable[[Any], bool], within: float = 10.0) -> 
             for record in caplog.records:
                 if check(record):
                     return record
+            await asyncio.sleep(0.02)
+
+
+async def online(mongo, user_id, *, present: bool = True, within: float = 15.0) -> None:
+    """Until the user's presence record is there (or, `present=False`, gone)."""
+    async with asyncio.timeout(within):
+        while bool(await mongo[PRESENCE].count_documents({"user_id": str(user_id)})) != present:  # noqa: ASYNC110
             await asyncio.sleep(0.02)

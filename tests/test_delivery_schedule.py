@@ -4,12 +4,14 @@ hand from the zone's offsets (Madrid: CET +1, CEST +2 from 2026-03-29 02:00 to 2
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from server.domain import notification_emails as texts
-from server.domain.delivery_plan import Group, group_released, plan
+from server.domain.delivery_plan import Group, group_released, held_when_queued, plan
 from server.domain.delivery_schedule import (
     backoff_ceiling,
     in_quiet_hours,
@@ -20,7 +22,8 @@ from server.domain.delivery_schedule import (
     retry_delay,
     zone,
 )
-from server.domain.notification_preferences import QuietHours
+from server.domain.notification_preferences import NotificationPreferences, QuietHours
+from tests.delivery_helpers import new_delivery
 
 MADRID = zone("Europe/Madrid")
 NEW_YORK = zone("America/New_York")
@@ -163,6 +166,31 @@ def test_plan_holds_digests_quiet_hours_and_the_push_grace():
     assert _plan(hold="grace", online=True).send and _plan(hold="quiet").hold == "quiet"
     again = _plan(hold="digest", now=utc(2026, 1, 5, 23))
     assert (again.send, again.until) == (False, utc(2026, 1, 6, 7))
+
+
+def test_a_delivery_is_queued_held_when_the_workers_first_look_would_hold_it():
+    noon, night = utc(2026, 1, 5, 12), utc(2026, 1, 5, 22)  # 13:00 and 23:00 in Madrid
+    prefs = NotificationPreferences(timezone="Europe/Madrid", quiet_hours=NIGHT)
+    grace = timedelta(seconds=60)
+
+    def queued(channel="push", *, now=noon, online=False, **kw):
+        d = new_delivery(uuid.uuid4(), channel, now=now, **kw)
+        return held_when_queued(d, prefs=prefs, online=online, now=now, grace=grace)
+
+    graced = queued(online=True)
+    assert (graced.hold, graced.not_before) == ("grace", noon + grace)
+    doc = graced.as_document()
+    assert (doc["hold"], doc["not_before"], doc["status"]) == ("grace", noon + grace, "queued")
+    assert doc["log"] == [{"at": noon, "outcome": "held", "hold": "grace", "until": noon + grace}]
+    quiet = queued("email", now=night, email="a@example.com")
+    assert (quiet.hold, quiet.not_before) == ("quiet", utc(2026, 1, 6, 7))
+    digest = queued("email", mode="daily_digest", email="a@example.com")
+    assert (digest.hold, digest.not_before) == ("digest", utc(2026, 1, 6, 7))
+    for due in (queued(), queued("email", online=True), queued(now=night, critical=True)):
+        assert due.hold is None and due.as_document()["not_before"] == due.created_at
+        assert "log" not in due.as_document()
+    off = replace(new_delivery(uuid.uuid4(), "push", now=noon), status="skipped")
+    assert held_when_queued(off, prefs=prefs, online=True, now=noon, grace=grace) is off
 
 
 def test_released_items_group_into_digests_and_summaries():

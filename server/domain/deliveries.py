@@ -46,6 +46,10 @@ class NewDelivery:
     reason: str | None = None  # why skipped
     email: str | None = None  # the address, for email deliveries
     extra: dict[str, Any] = field(default_factory=dict)
+    # Held from the start (server/domain/delivery_plan.py `held_when_queued`): what it waits
+    # for (digest, quiet, grace) and until when.
+    hold: str | None = None
+    not_before: datetime | None = None
 
     def as_document(self) -> dict[str, Any]:
         return {
@@ -69,5 +73,13 @@ class NewDelivery:
             "attempts": 0,
             "created_at": self.created_at,
             "updated_at": self.created_at,
-            "not_before": self.created_at,
+            "not_before": self.not_before or self.created_at,
+            **self._held(),
         }
+
+    def _held(self) -> dict[str, Any]:
+        if self.hold is None:
+            return {}
+        # As the delivery worker logs a hold (server/stores/delivery_queue.py `postpone`).
+        entry = {"at": self.created_at, "outcome": "held", "hold": self.hold}
+        return {"hold": self.hold, "log": [{**entry, "until": self.not_before}]}

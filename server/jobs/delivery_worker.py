@@ -280,8 +280,8 @@ async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
         claim_limit=settings.delivery_claim_limit,
         concurrency=settings.delivery_concurrency,
         lease=timedelta(seconds=settings.delivery_lease_seconds),
-        grace=timedelta(seconds=settings.push_grace_seconds),
-        presence_window=timedelta(seconds=3 * settings.presence_heartbeat_seconds),
+        grace=settings.push_grace,
+        presence_window=settings.presence_window,
         email_batch_size=settings.delivery_email_batch_size,
     )
     log.info(

@@ -13,8 +13,9 @@ stream in order), inserts the inbox items in bulk (a batch run again finds its i
 recounts those users from the inbox) and records `notification.created` and
 `notification.unread_count` for each item, appended to the outbox with its offset, so they
 travel the spine with a seq. `notification_deliveries` queues the deliveries
-(`deliveries.enqueue`, idempotent the same way). Each has its own offset: the inbox does not
-wait for the deliveries, nor they for it.
+(`deliveries.enqueue`, idempotent the same way), each already held when the delivery worker's
+first look would hold it (a digest, quiet hours, the push grace for a user with a live socket).
+Each has its own offset: the inbox does not wait for the deliveries, nor they for it.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 from pymongo.asynchronous.database import AsyncDatabase
 
+from server.domain.deliveries import NewDelivery
+from server.domain.delivery_plan import held_when_queued
 from server.domain.notification_plan import (
     Part,
     Plan,
@@ -47,7 +50,7 @@ from server.services.consumers import (
     Handler,
     HandlerRegistry,
 )
-from server.stores import deliveries, notification_counters, notification_inbox
+from server.stores import deliveries, notification_counters, notification_inbox, presence
 from server.stores import notification_preferences as preferences
 from server.stores import notification_recipients as find
 
@@ -202,6 +205,8 @@ def deliveries_consumer(
     *,
     audiences: Mapping[Audience, Resolver] | None = None,
     on_deliveries: Callable[[], None] | None = None,
+    grace: timedelta = timedelta(0),
+    presence_window: timedelta | None = None,
 ) -> Consumer:
     """Email and push deliveries, queued durably. A consumer of its own so that a rule to
     10,000 users does not hold its inbox items and live events behind 10,000 deliveries
@@ -209,14 +214,26 @@ def deliveries_consumer(
     first ran, since that consumer queued deliveries itself before the two were split.
     It runs once the notifications consumer's batch and its live events are out (`follows`).
     `on_deliveries` is called after a batch that queued some commits (the app wakes its
-    delivery worker: they are due now, not at its next poll)."""
+    delivery worker: they are due now, not at its next poll).
+
+    `grace` and `presence_window` are the delivery worker's: a push to a user seen on a live
+    socket within `presence_window` is queued held for `grace` (without a window, nobody
+    counts as online here and the worker decides when it claims)."""
 
     async def queue(batch: ConsumerBatch, found: Addressed) -> None:
         prefs = await preferences.load_many(db, found.emails)
         result = found.plan(prefs, now=batch.now, part="deliveries")
         if not result.deliveries:
             return
-        await deliveries.enqueue(db, result.deliveries)
+        online = await _online(db, result.deliveries, now=batch.now, window=presence_window)
+        held = [
+            held_when_queued(
+                d, prefs=prefs[d.user_id], online=str(d.user_id) in online, now=batch.now,
+                grace=grace,
+            )
+            for d in result.deliveries
+        ]  # fmt: skip
+        await deliveries.enqueue(db, held)
         if on_deliveries is not None:
             batch.after_commit.append(on_deliveries)
 
@@ -229,6 +246,16 @@ def deliveries_consumer(
         # them it fell to 0.54 s (docs/notifications.md).
         follows=CONSUMER_NAME,
     )
+
+
+async def _online(
+    db: AsyncDatabase, queued: list[NewDelivery], *, now: datetime, window: timedelta | None
+) -> set[str]:
+    """Of the users with a push to queue, those seen on a live socket within `window`."""
+    pushed = {str(d.user_id) for d in queued if d.channel == "push" and d.status == "queued"}
+    if window is None or not pushed:
+        return set()
+    return await presence.online(db, pushed, since=now - window)
 
 
 async def write_inbox(

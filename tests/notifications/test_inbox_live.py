@@ -8,9 +8,11 @@ import json
 from datetime import timedelta
 
 from server.domain.events import user_stream
+from server.keys import SETTINGS
 from tests.assignment_helpers import published
 from tests.consumer_helpers import settled
 from tests.course_helpers import API, create_course, enroll
+from tests.delivery_helpers import online
 from tests.notifications.helpers import deliveries, inbox, set_preferences, unread
 
 
@@ -19,8 +21,9 @@ async def test_publishing_an_assignment_notifies_every_active_student_live(
 ):
     owner = await users.create("Olga Owner")
     course = await create_course(client, owner)
-    ana, beto, caro, dani = [await users.create(n) for n in ("Ana", "Beto", "Caro", "Dani")]
-    for student in (ana, beto, caro, dani):
+    names = ("Ana", "Beto", "Caro", "Dani", "Eva")
+    ana, beto, caro, dani, eva = [await users.create(n) for n in names]
+    for student in (ana, beto, caro, dani, eva):
         await enroll(client, student, course["id"])
     removed = await client.patch(
         f"{API}/courses/{course['id']}/members/{dani.id}",
@@ -33,6 +36,8 @@ async def test_publishing_an_assignment_notifies_every_active_student_live(
     stranger = await users.create("Stranger")
     await settled(db)
     recs = {u.name: await sockets().connect(u.token) for u in (ana, beto, caro, stranger, owner)}
+    for student in (ana, beto):
+        await online(mongo, student.id)  # Eva has no socket
 
     clock.advance(timedelta(minutes=1))
     task = await published(client, owner, course["id"], title="Homework 1")
@@ -62,7 +67,8 @@ async def test_publishing_an_assignment_notifies_every_active_student_live(
     assert (await inbox(client, dani))["items"][0]["type"] != "assignment.published"
 
     sent = await deliveries(mongo, type="assignment.published")
-    assert set(sent) == {(str(u.id), "push") for u in (ana, beto, caro)}  # email: off by default
+    # email: off by default
+    assert set(sent) == {(str(u.id), "push") for u in (ana, beto, caro, eva)}
     assert (sent[str(ana.id), "push"]["status"], sent[str(ana.id), "push"]["mode"]) == (
         "queued",
         "immediate",
@@ -72,6 +78,15 @@ async def test_publishing_an_assignment_notifies_every_active_student_live(
         "preference_off",
     )
     assert sent[str(beto.id), "push"]["locale"] == "en"
+    # With a live socket, a push is queued held for the grace (the worker would hold it at its
+    # first look); without one it is due at once.
+    grace = client.app[SETTINGS].push_grace
+    for student in (ana, beto):
+        push = sent[str(student.id), "push"]
+        assert (push["hold"], push["not_before"]) == ("grace", push["created_at"] + grace)
+        assert [(e["outcome"], e["until"]) for e in push["log"]] == [("held", push["not_before"])]
+    assert "hold" not in sent[str(eva.id), "push"]
+    assert sent[str(eva.id), "push"]["not_before"] == sent[str(eva.id), "push"]["created_at"]
 
 
 async def test_reading_and_archiving_keep_every_device_in_step(client, users, sockets, db, clock):

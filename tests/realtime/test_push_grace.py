@@ -17,6 +17,7 @@ from tests.delivery_helpers import (
     enqueue,
     held,
     new_delivery,
+    online,
     settle,
     with_providers,
 )
@@ -26,12 +27,6 @@ from tests.delivery_helpers import (
 def settings(settings, fcm):
     settings.push_grace_seconds = 60
     return with_providers(settings, fcm=fcm)
-
-
-async def online(mongo, user_id, *, present: bool = True, within: float = 15.0) -> None:
-    async with asyncio.timeout(within):
-        while bool(await mongo[PRESENCE].count_documents({"user_id": str(user_id)})) != present:  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
 
 
 async def test_a_push_to_someone_online_waits_and_is_skipped_once_read(
