@@ -41,7 +41,7 @@ async def _update_by_ids(
     return modified
 
 
-def _due_shapes(now: datetime) -> list[dict[str, Any]]:
+def due_shapes(now: datetime) -> list[dict[str, Any]]:
     """What "due" means, as plain filters (no top-level `$or`, so each one rides an index):
     waiting and past `not_before`, or `sending` past its lease (its worker died)."""
     return [
@@ -63,7 +63,7 @@ async def claim(
     """Lease up to `limit` due deliveries (earliest due first) matching `where` to `worker`."""
     token = uuid.uuid4().hex
     claimed: list[str] = []
-    for shape in _due_shapes(now):
+    for shape in due_shapes(now):
         if len(claimed) >= limit:
             break
         due = {**(where or {}), **shape}  # `where`'s fields first: the index picked is theirs
