@@ -43,9 +43,15 @@ async def _update_by_ids(
 
 def due_shapes(now: datetime) -> list[dict[str, Any]]:
     """What "due" means, as plain filters (no top-level `$or`, so each one rides an index):
-    waiting and past `not_before`, or `sending` past its lease (its worker died)."""
+    waiting and past `not_before`, or `sending` past its lease (its worker died).
+
+    A queued delivery never belongs to a batch (a batch is formed from claimed ones and keeps
+    its members only when it fails), so the queued shape needs no `batch: null`, and on
+    SecantusDB that matters: it rides a compound index only when the filter's equalities fill
+    the index's prefix, and with `batch` outside `due` it read every queued delivery on every
+    poll (3,000 pushes held for the grace: 120 ms a claim; 3 ms without it)."""
     return [
-        {"status": "queued", "not_before": {"$lte": now}, "batch": None},
+        {"status": "queued", "not_before": {"$lte": now}},
         {"status": "failed", "not_before": {"$lte": now}, "batch": None},
         {"status": "sending", "lease_until": {"$lte": now}, "batch": None},
     ]

@@ -49,15 +49,6 @@ INDEXES: list[IndexSpec] = [
     # what a lease left behind), a user's log (newest first) and an email batch's members.
     # Few on purpose: every status change rewrites each index's entry.
     IndexSpec("notification_deliveries", [("status", 1), ("not_before", 1)], {"name": "due"}),
-    # The worker's claim, every poll: due and not an email batch's member (`batch: null`).
-    # `due` alone would serve it on MongoDB; SecantusDB only rides a compound index whose
-    # prefix the filter's equalities fill, otherwise it walks every delivery of the status:
-    # with 3,000 pushes held for the grace a claim took 120 ms, 3 ms with this index.
-    IndexSpec(
-        "notification_deliveries",
-        [("status", 1), ("batch", 1), ("not_before", 1)],
-        {"name": "claimable"},
-    ),
     IndexSpec("notification_deliveries", [("status", 1), ("lease_until", 1)], {"name": "leases"}),
     IndexSpec(
         "notification_deliveries",
