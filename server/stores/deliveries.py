@@ -12,9 +12,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from server.domain.deliveries import NewDelivery
+from server.stores.mongo_errors import only_duplicates
 
 DELIVERIES = "notification_deliveries"
-_DUPLICATE_KEY = 11000
 
 
 async def enqueue(db: AsyncDatabase, deliveries: Sequence[NewDelivery]) -> int:
@@ -28,7 +28,6 @@ async def enqueue(db: AsyncDatabase, deliveries: Sequence[NewDelivery]) -> int:
         )
         return len(result.inserted_ids)
     except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != _DUPLICATE_KEY for e in errors):
+        if not only_duplicates(exc):
             raise
         return exc.details.get("nInserted", 0)

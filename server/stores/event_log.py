@@ -19,11 +19,11 @@ from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from server.stores.mongo_errors import DUPLICATE_KEY, refused_codes
 from server.stores.mongo_in import find_in
 
 LOG = "event_log"
 HEADS = "event_log_heads"
-DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ async def append(db: AsyncDatabase, items: Iterable[Pending]) -> list[dict[str, 
     try:
         return await _append(db, items)
     except BulkWriteError as error:
-        if not _duplicate_key(error):
+        if DUPLICATE_KEY not in refused_codes(error):
             raise
         # The log is ahead of a head: a relay died between its insert and its head write, and
         # this batch is not that one retried (else its envelopes would have been reused). Bring
@@ -147,10 +147,6 @@ async def _catch_up_heads(db: AsyncDatabase, streams: set[str]) -> None:
         if doc is not None:
             newest.append(doc)
     await _advance_heads(db, newest)
-
-
-def _duplicate_key(error: BulkWriteError) -> bool:
-    return any(e.get("code") == DUPLICATE_KEY for e in error.details.get("writeErrors", []))
 
 
 async def heads(db: AsyncDatabase, streams: Iterable[str]) -> dict[str, int]:

@@ -17,10 +17,10 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from server.stores.mongo_errors import only_duplicates
 from server.stores.mongo_in import chunks
 
 INBOX = "notifications"
-_DUPLICATE_KEY = 11000
 
 
 async def insert_many(db: AsyncDatabase, docs: Sequence[dict[str, Any]]) -> set[str]:
@@ -30,10 +30,9 @@ async def insert_many(db: AsyncDatabase, docs: Sequence[dict[str, Any]]) -> set[
     try:
         await db[INBOX].insert_many(docs, ordered=False)
     except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != _DUPLICATE_KEY for e in errors):
+        if not only_duplicates(exc):
             raise
-        return {docs[e["index"]]["_id"] for e in errors}
+        return {docs[e["index"]]["_id"] for e in exc.details.get("writeErrors", [])}
     return set()
 
 
